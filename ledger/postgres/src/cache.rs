@@ -1,0 +1,113 @@
+//! A read cache of committed state, so a key that admission just looked up is not fetched
+//! again over the network when its block is applied a moment later.
+//!
+//! It is exact as long as this store is the only writer of its schema, which the ledger
+//! already assumes (it keeps the chain head in memory). Commits update cached keys after
+//! the database transaction commits; a lookup that raced with a commit is not cached
+//! (a generation counter tells); raw SQL and failed commits empty the cache.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+
+/// Most entries kept; the cache starts over when it is full.
+const CAPACITY: usize = 200_000;
+
+type Key = (String, Vec<u8>);
+
+#[derive(Default)]
+struct Inner {
+    generation: u64,
+    entries: HashMap<Key, Option<Vec<u8>>>,
+}
+
+/// Committed values (or their absence) by (module, key).
+#[derive(Default)]
+pub(crate) struct StateCache {
+    inner: Mutex<Inner>,
+}
+
+/// What a lookup found: the value, or the generation to hand back with the fetched one.
+pub(crate) enum Lookup {
+    /// Cached: the committed value or `None` for absent.
+    Hit(Option<Vec<u8>>),
+    /// Not cached; fetch it and call [`StateCache::fill`] with this generation.
+    Miss(u64),
+}
+
+impl StateCache {
+    /// Looks `module`/`key` up.
+    pub(crate) fn get(&self, module: &str, key: &[u8]) -> Lookup {
+        let inner = self.inner.lock();
+        match inner.entries.get(&(module.to_string(), key.to_vec())) {
+            Some(v) => Lookup::Hit(v.clone()),
+            None => Lookup::Miss(inner.generation),
+        }
+    }
+
+    /// Remembers a value read from the database, unless a commit happened since the
+    /// lookup that missed (the read may predate it).
+    pub(crate) fn fill(&self, generation: u64, module: &str, key: &[u8], value: &Option<Vec<u8>>) {
+        let mut inner = self.inner.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.entries.len() >= CAPACITY {
+            inner.entries.clear();
+        }
+        inner
+            .entries
+            .insert((module.to_string(), key.to_vec()), value.clone());
+    }
+
+    /// Applies a committed block's writes to the keys already cached.
+    pub(crate) fn committed<'a>(
+        &self,
+        writes: impl Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>,
+    ) {
+        let mut inner = self.inner.lock();
+        inner.generation += 1;
+        for (k, v) in writes {
+            if let Some(slot) = inner.entries.get_mut(k) {
+                slot.clone_from(v);
+            }
+        }
+    }
+
+    /// Forgets everything (after raw SQL, or a commit whose outcome is unknown).
+    pub(crate) fn clear(&self) {
+        let mut inner = self.inner.lock();
+        inner.generation += 1;
+        inner.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_that_raced_with_a_commit_is_not_cached() {
+        let cache = StateCache::default();
+        let Lookup::Miss(g) = cache.get("m", b"k") else {
+            panic!("empty cache")
+        };
+        let w: Vec<(Key, Option<Vec<u8>>)> =
+            vec![(("m".into(), b"k".to_vec()), Some(b"v".to_vec()))];
+        cache.committed(w.iter().map(|(k, v)| (k, v)));
+        cache.fill(g, "m", b"k", &None);
+        assert!(matches!(cache.get("m", b"k"), Lookup::Miss(_)));
+    }
+
+    #[test]
+    fn commits_update_cached_keys() {
+        let cache = StateCache::default();
+        cache.fill(0, "m", b"k", &None);
+        assert!(matches!(cache.get("m", b"k"), Lookup::Hit(None)));
+        let w: Vec<(Key, Option<Vec<u8>>)> =
+            vec![(("m".into(), b"k".to_vec()), Some(b"v".to_vec()))];
+        cache.committed(w.iter().map(|(k, v)| (k, v)));
+        assert!(matches!(cache.get("m", b"k"), Lookup::Hit(Some(v)) if v == b"v"));
+        cache.clear();
+        assert!(matches!(cache.get("m", b"k"), Lookup::Miss(_)));
+    }
+}

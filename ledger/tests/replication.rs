@@ -1,0 +1,115 @@
+//! A second peer that copies blocks from the first: every block is re-checked (chain
+//! link, Merkle root, orderer signature, every event signature) before it is committed,
+//! so tampered blocks are refused and an honest copy converges to identical hashes.
+
+mod common;
+
+use common::{TestPeer, genesis, modules, signer};
+use ledger::{Block, Ledger, LedgerError, SqliteStore};
+use serde_json::json;
+use std::sync::Arc;
+
+fn follower() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("copy.sqlite")).unwrap());
+    let ledger = Ledger::init(store, modules(), genesis()).unwrap();
+    (dir, ledger)
+}
+
+/// Copies block `height` through its JSON form, as it would travel between peers.
+fn wire(source: &Ledger, height: u64) -> serde_json::Value {
+    source.block(height).unwrap().unwrap().to_json_value()
+}
+
+#[test]
+fn a_copy_converges_and_tampered_blocks_are_refused() {
+    let source = TestPeer::new();
+    let a = signer("maker/a");
+    for round in 0..4 {
+        let events = (0..3)
+            .map(|i| a.event("notes", "put", json!({"key": format!("k{round}{i}")})))
+            .collect();
+        assert!(source.submit(events).1.is_some());
+    }
+    // an event refused at apply travels too, and replays to the same result
+    source.submit(vec![a.event("notes", "bump", json!({"key": "fail"}))]);
+    let head = source.ledger.head();
+    let (_dir, copy) = follower();
+
+    // block 1 with a forged orderer signature
+    let mut forged = wire(&source.ledger, 1);
+    let mut sig = forged["signature"].as_str().unwrap().to_string();
+    sig.replace_range(0..2, if &sig[0..2] == "00" { "01" } else { "00" });
+    forged["signature"] = json!(sig);
+    let err = copy
+        .commit_block(Block::from_json_value(forged).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_ORDERER_SIGNATURE"),
+        "{err:?}"
+    );
+    // block 2 before block 1: wrong height
+    let err = copy
+        .commit_block(Block::from_json_value(wire(&source.ledger, 2)).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_HEIGHT"),
+        "{err:?}"
+    );
+    // an event swapped out of block 1: the Merkle root no longer matches
+    let mut swapped = wire(&source.ledger, 1);
+    swapped["events"][0] = a
+        .event("notes", "put", json!({"key": "injected"}))
+        .to_json_value();
+    let err = copy
+        .commit_block(Block::from_json_value(swapped).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_MERKLE_ROOT"),
+        "{err:?}"
+    );
+    // a claimed hash that is not the header's is refused on reading
+    let mut wrong_hash = wire(&source.ledger, 1);
+    wrong_hash["hash"] = json!(ledger::hash::sha256(b"x"));
+    assert_eq!(
+        Block::from_json_value(wrong_hash).unwrap_err().code,
+        "MALFORMED_BLOCK"
+    );
+    assert_eq!(
+        copy.head().height,
+        0,
+        "nothing was committed by the refused blocks"
+    );
+
+    // the honest blocks, in order
+    for h in 1..=head.height {
+        copy.commit_block(Block::from_json_value(wire(&source.ledger, h)).unwrap())
+            .unwrap();
+    }
+    assert_eq!(
+        copy.head(),
+        head,
+        "same height, block hash, event count and state digest"
+    );
+    // a block from a different chain at the right height: wrong previous hash
+    let other = TestPeer::new();
+    other.submit(vec![signer("maker/b").event(
+        "notes",
+        "put",
+        json!({"key": "fork"}),
+    )]);
+    other.submit(vec![signer("maker/b").event(
+        "notes",
+        "put",
+        json!({"key": "fork2"}),
+    )]);
+    let mut fork = other.ledger.block(2).unwrap().unwrap();
+    fork.header.height = head.height + 1;
+    let err = copy.commit_block(fork).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_PREVIOUS_HASH"),
+        "{err:?}"
+    );
+    let report = ledger::audit::audit(copy.store().as_ref(), &modules()).unwrap();
+    assert!(report.ok(), "{:?}", report.faults);
+}

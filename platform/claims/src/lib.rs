@@ -1,0 +1,19 @@
+//! The `claims` module, after FHIR R4 Claim and ClaimResponse: a pharmacy or hospital
+//! submits a claim whose drug and device lines name the dispense and implant events that
+//! prove them, and the payer adjudicates it deterministically (block time and state
+//! only) line by line, catching phantom dispensing, double billing, recalled and expired
+//! units and missing payment consent. It never reads trace or consent state itself: it
+//! asks the [`Evidence`] and [`PaymentConsent`] traits the peer wires in.
+
+mod events;
+mod evidence;
+mod queries;
+mod rules;
+
+pub use events::{Adjudicate, ClaimEvent, ItemKind, Line, MODULE, Submit};
+pub use evidence::{DispenseFact, Evidence, PaymentConsent};
+pub use queries::{ClaimRecord, ClaimStatus, LineResult, Outcome, claim};
+pub use rules::{Claims, codes};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+//! `pedigree bench`: the workloads behind the performance figures. `ingest` signs events
+//! from several actors, then pushes them through the real path (admission with batched
+//! signature checks, solo ordering, apply, one SQLite transaction per block with its
+//! indexes) and prints one JSON line, including the raw single-core `verify_strict` rate
+//! measured in the same run so the figure can be read as a ratio. `--store postgres`
+//! runs the same workload against PostgreSQL, so both stores' figures come from one command.
+
+use crate::cmd::init::init_demo;
+use crate::config::{DataDir, StoreConfig};
+use crate::node::{Node, modules, open_store};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use ledger::hash::sha256;
+use ledger::{Envelope, Ledger, SecretKey, Signer, Store};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// `pedigree bench ...`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest N signed events into a data directory and report throughput and latency.
+    Ingest(IngestArgs),
+    /// `verify` over HTTP at a fixed rate, alone and while ingest runs; latency percentiles.
+    Verify(crate::cmd::bench_verify::VerifyArgs),
+}
+
+/// Arguments of `pedigree bench ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// How many events.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+    /// Data directory (the demo consortium is created there when it is empty).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// How many actors sign (each keeps its own nonce order).
+    #[arg(long, default_value_t = 8)]
+    pub actors: usize,
+    /// Events per submission.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// Submitting threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Submissions in flight per thread.
+    #[arg(long, default_value_t = 8)]
+    pub in_flight: usize,
+    /// Offered load in events per second (default: as fast as the peer takes them).
+    /// Commit latency is only meaningful at a stated load.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Which store a new data directory gets.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    pub store: StoreKind,
+    /// PostgreSQL URL for `--store postgres` (default: the `DATABASE_URL` variable).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// PostgreSQL schema for a new data directory (default: a fresh `pedigree_bench_*`).
+    #[arg(long)]
+    pub schema: Option<String>,
+}
+
+/// The stores the bench can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// The embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+impl StoreKind {
+    fn of(config: &StoreConfig) -> Self {
+        match config {
+            StoreConfig::Sqlite { .. } => Self::Sqlite,
+            StoreConfig::Postgres { .. } => Self::Postgres,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Moves a freshly made demo data directory from its SQLite file to PostgreSQL: the chain
+/// (just genesis) is copied through the ledger, then `peer.toml` names the new store.
+fn move_to_postgres(args: &IngestArgs) -> Result<String> {
+    let url = args
+        .database_url
+        .clone()
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+        .context("--store postgres needs --database-url URL (or DATABASE_URL)")?;
+    let schema = args
+        .schema
+        .clone()
+        .unwrap_or_else(|| format!("pedigree_bench_{:012x}", rand::random::<u64>() >> 16));
+    let dir = DataDir::open(&args.data_dir)?;
+    let sqlite_file = dir.store_path();
+    let mut config = dir.config.clone();
+    config.store = StoreConfig::Postgres {
+        url,
+        schema: Some(schema.clone()),
+    };
+    {
+        let source = Ledger::open(open_store(&dir)?, modules())?;
+        let target = open_store(&DataDir {
+            root: dir.root.clone(),
+            config: config.clone(),
+        })?;
+        crate::cmd::transfer::copy_chain(&source, target)?;
+    }
+    DataDir::write(&args.data_dir, &config)?;
+    if let Some(file) = sqlite_file {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = file.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(schema)
+}
+
+/// Runs a benchmark.
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Ingest(args) => ingest(args),
+        BenchCommand::Verify(args) => crate::cmd::bench_verify::run(args),
+    }
+}
+
+/// `verify_strict` calls per second of this thread's CPU time, on event-sized messages.
+/// CPU time, not wall time, so other load on the machine does not skew the figure.
+fn raw_verify_rate() -> f64 {
+    let key = SecretKey::from_seed(&[9; 32]);
+    let msgs: Vec<Vec<u8>> = (0..512u32)
+        .map(|i| sha256(&i.to_be_bytes()).to_hex().repeat(5).into_bytes())
+        .collect();
+    let sigs: Vec<_> = msgs.iter().map(|m| key.sign(m)).collect();
+    let public = key.public();
+    let cpu = cpu_time::ThreadTime::now();
+    let started = Instant::now();
+    let mut n = 0usize;
+    while started.elapsed() < Duration::from_millis(800) {
+        for (m, s) in msgs.iter().zip(&sigs) {
+            assert!(public.verify(m, s));
+        }
+        n += msgs.len();
+    }
+    n as f64 / cpu.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ingest(args: IngestArgs) -> Result<()> {
+    if args.events == 0 || args.actors == 0 || args.batch == 0 {
+        bail!("--events, --actors and --batch must be at least 1");
+    }
+    let fresh = !DataDir::exists(&args.data_dir);
+    if fresh {
+        init_demo(&args.data_dir, "127.0.0.1:0")?;
+        if args.store == StoreKind::Postgres {
+            move_to_postgres(&args)?;
+        }
+    }
+    let dir = DataDir::open(&args.data_dir)?;
+    let kind = StoreKind::of(&dir.config.store);
+    if kind != args.store {
+        bail!(
+            "{} already holds a {} store; use an empty directory for --store {}",
+            args.data_dir.display(),
+            kind.name(),
+            args.store.name()
+        );
+    }
+    let schema = match &dir.config.store {
+        StoreConfig::Postgres { schema, .. } => schema.clone(),
+        StoreConfig::Sqlite { .. } => None,
+    };
+    let node = Node::start(dir)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.unwrap_or(cores).max(1);
+    let verify_rate = raw_verify_rate();
+
+    // Sign up front: signing is the clients' work, not the peer's.
+    let signers: Vec<Arc<Signer>> = node.signers.values().take(args.actors).cloned().collect();
+    if signers.len() < args.actors {
+        bail!(
+            "only {} custodial actors in this data directory",
+            signers.len()
+        );
+    }
+    let sign_started = Instant::now();
+    let run_tag = sha256(&sign_started.elapsed().as_nanos().to_be_bytes()).to_hex();
+    let mut per_actor: Vec<Vec<Envelope>> = vec![Vec::new(); signers.len()];
+    for i in 0..args.events {
+        let a = i % signers.len();
+        let digest = sha256(format!("{run_tag}/{i}").as_bytes());
+        per_actor[a].push(signers[a].event(
+            "anchor",
+            "anchor",
+            json!({"digest": digest, "reference": format!("shipment-{}", i / 50), "category": "reading"}),
+        ));
+    }
+    let sign_seconds = sign_started.elapsed().as_secs_f64();
+    let raw_bytes: usize = per_actor.iter().flatten().map(Envelope::raw_len).sum();
+    // The whole event (signature included) in RFC 8785 form: what "event bytes" means in
+    // the storage figure.
+    let wire_bytes: usize = per_actor
+        .iter()
+        .flatten()
+        .map(|e| serde_json_canonicalizer::to_vec(&e.to_json_value()).map_or(0, |b| b.len()))
+        .sum();
+    let size_before = node.ledger.store().size()?.bytes;
+    let height_before = node.ledger.head().height;
+
+    // Each thread owns some actors, so each actor's nonces arrive in order.
+    let mut work: Vec<Vec<Vec<Envelope>>> = vec![Vec::new(); threads];
+    for (a, events) in per_actor.into_iter().enumerate() {
+        work[a % threads].push(events);
+    }
+    let latencies = Arc::new(parking_lot::Mutex::new(Vec::<f64>::new()));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let cpu = cpu_time::ProcessTime::now();
+    std::thread::scope(|scope| {
+        for mine in work {
+            let ledger = node.ledger.clone();
+            let orderer = node.orderer.clone();
+            let latencies = latencies.clone();
+            let refused = refused.clone();
+            let (slot_tx, slot_rx) = crossbeam_channel::bounded::<()>(args.in_flight.max(1));
+            // Each thread paces its share of the offered load.
+            let interval = args
+                .rate
+                .map(|r| Duration::from_secs_f64(args.batch as f64 * threads as f64 / r.max(1.0)));
+            scope.spawn(move || {
+                let mut next_send = Instant::now();
+                let mut chunks: Vec<std::vec::IntoIter<Envelope>> =
+                    mine.into_iter().map(Vec::into_iter).collect();
+                loop {
+                    let mut progressed = false;
+                    for events in chunks.iter_mut() {
+                        let chunk: Vec<Envelope> = events.by_ref().take(args.batch).collect();
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                        progressed = true;
+                        if let Some(interval) = interval {
+                            let now = Instant::now();
+                            if next_send > now {
+                                std::thread::sleep(next_send - now);
+                            }
+                            next_send += interval;
+                        }
+                        slot_tx.send(()).expect("slot channel open");
+                        let t0 = Instant::now();
+                        let admitted: Vec<_> = ledger
+                            .admit(chunk)
+                            .into_iter()
+                            .filter_map(|a| {
+                                a.map_err(|_| refused.fetch_add(1, Ordering::Relaxed)).ok()
+                            })
+                            .collect();
+                        if admitted.is_empty() {
+                            let _ = slot_rx.recv();
+                            continue;
+                        }
+                        let latencies = latencies.clone();
+                        let slot_rx = slot_rx.clone();
+                        let refused = refused.clone();
+                        orderer.submit(
+                            admitted,
+                            Box::new(move |r| {
+                                match r {
+                                    Ok(receipt) => {
+                                        let bad = receipt
+                                            .results
+                                            .iter()
+                                            .filter(|(_, c)| c.is_some())
+                                            .count();
+                                        refused.fetch_add(bad, Ordering::Relaxed);
+                                    }
+                                    Err(_) => {
+                                        refused.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                                latencies.lock().push(t0.elapsed().as_secs_f64() * 1000.0);
+                                let _ = slot_rx.recv();
+                            }),
+                        );
+                    }
+                    if !progressed {
+                        break;
+                    }
+                }
+                // wait for this thread's submissions to finish
+                for _ in 0..args.in_flight.max(1) {
+                    slot_tx.send(()).expect("slot channel open");
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = cpu.elapsed().as_secs_f64();
+    let head = node.ledger.head();
+    let store = node.ledger.store().clone();
+    drop(node);
+    let store_bytes = match DataDir::open(&args.data_dir)?.store_path() {
+        Some(path) => {
+            drop(store);
+            let s = ledger::SqliteStore::open(path)?;
+            s.checkpoint()?;
+            s.size()?.bytes
+        }
+        None => store.size()?.bytes,
+    };
+    let mut lat = latencies.lock().clone();
+    lat.sort_by(f64::total_cmp);
+    let rate = args.events as f64 / seconds;
+    // Events per second of CPU time spent by the whole peer process (all its threads):
+    // the per-core rate, robust to whatever else runs on the machine.
+    let per_core = args.events as f64 / cpu_seconds;
+    let added = store_bytes.saturating_sub(if fresh { 0 } else { size_before });
+    println!(
+        "{}",
+        json!({
+            "bench": "ingest",
+            "store": kind.name(),
+            "schema": schema,
+            "events": args.events,
+            "refused": refused.load(Ordering::Relaxed),
+            "seconds": seconds,
+            "events_per_sec": rate,
+            "cores": cores,
+            "cpu_seconds": cpu_seconds,
+            "events_per_cpu_second": per_core,
+            "blocks": head.height - height_before,
+            "commit_latency_ms": {"p50": percentile(&lat, 50.0), "p99": percentile(&lat, 99.0), "max": lat.last().copied().unwrap_or(0.0)},
+            "verify_strict_per_cpu_second": verify_rate,
+            "ratio_per_core_to_verify": per_core / verify_rate,
+            "sign_seconds": sign_seconds,
+            "store_bytes": store_bytes,
+            "offered_rate": args.rate,
+            "canonical_event_bytes": wire_bytes,
+            "signed_bytes_plus_signature": raw_bytes,
+            "storage_ratio": added as f64 / wire_bytes as f64,
+            "storage_ratio_to_signed_bytes_plus_signature": added as f64 / raw_bytes as f64,
+            "fresh_store": fresh,
+        })
+    );
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! `pedigree init`: a new data directory with keys, `peer.toml` and the genesis block,
+//! either for the demo consortium or for a real consortium config.
+
+use crate::config::{
+    DataDir, OrdererConfig, PeerConfig, StoreConfig, actor_key_file, read_key, write_key,
+};
+use crate::node::{modules, open_store};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use fixtures::{PeerLayout, demo};
+use ledger::{ActorId, Consortium, Ledger, PeerId};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `pedigree init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The data directory to create.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Create the demo consortium (one peer holding every demo member's keys).
+    #[arg(long, conflicts_with_all = ["consortium"])]
+    pub demo: bool,
+    /// The consortium config (JSON) that goes into genesis.
+    #[arg(long, required_unless_present = "demo")]
+    pub consortium: Option<PathBuf>,
+    /// This peer's id in the consortium config.
+    #[arg(long, required_unless_present = "demo")]
+    pub peer_id: Option<String>,
+    /// This peer's key (PKCS#8 PEM, from `pedigree keys generate`).
+    #[arg(long, required_unless_present = "demo")]
+    pub peer_key: Option<PathBuf>,
+    /// The governor admin actor who signs genesis.
+    #[arg(long, required_unless_present = "demo")]
+    pub admin: Option<String>,
+    /// That admin's key.
+    #[arg(long, required_unless_present = "demo")]
+    pub admin_key: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7800")]
+    pub listen: String,
+}
+
+/// Runs `pedigree init`.
+pub fn run(args: InitArgs) -> Result<()> {
+    if args.demo {
+        init_demo(&args.data_dir, &args.listen)?;
+    } else {
+        init_consortium(&args)?;
+    }
+    println!("initialised {}", args.data_dir.display());
+    Ok(())
+}
+
+fn refuse_existing(dir: &Path) -> Result<()> {
+    if DataDir::exists(dir) {
+        bail!(
+            "ALREADY_INITIALISED: {} already holds a peer; choose an empty directory",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn base_config(peer_id: PeerId, listen: &str, custodial: bool) -> PeerConfig {
+    PeerConfig {
+        peer_id,
+        listen: listen.into(),
+        key_file: "keys/peer.pem".into(),
+        actor_keys_dir: custodial.then(|| "keys/actors".into()),
+        store: StoreConfig::Sqlite {
+            path: "ledger.sqlite".into(),
+        },
+        orderer: OrdererConfig::default(),
+    }
+}
+
+/// Creates a demo data directory: every demo actor's key is held by this one peer.
+pub fn init_demo(dir: &Path, listen: &str) -> Result<()> {
+    refuse_existing(dir)?;
+    let d = demo(&PeerLayout::Single {
+        endpoint: format!("http://{listen}"),
+    });
+    let peer = d.consortium.peers[0].clone();
+    let config = base_config(peer.id.clone(), listen, true);
+    write_key(&dir.join("keys/peer.pem"), &d.peer_keys[&peer.id])?;
+    for (actor, key) in &d.actor_keys {
+        write_key(&dir.join("keys/actors").join(actor_key_file(actor)), key)?;
+    }
+    DataDir::write(dir, &config)?;
+    let data = DataDir::open(dir)?;
+    Ledger::init(open_store(&data)?, modules(), d.genesis(now_ms())).context("writing genesis")?;
+    crate::auth::issue_demo_tokens(dir, &d.consortium, &format!("http://{listen}/graphql"))?;
+    Ok(())
+}
+
+fn init_consortium(args: &InitArgs) -> Result<()> {
+    let dir = &args.data_dir;
+    refuse_existing(dir)?;
+    let path = args.consortium.as_ref().expect("required by clap");
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let consortium: Consortium = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a consortium config", path.display()))?;
+    consortium
+        .check()
+        .map_err(|e| anyhow::anyhow!("the consortium config is not coherent: {e}"))?;
+    let peer_id = PeerId::new(args.peer_id.clone().expect("required by clap"))?;
+    let peer = consortium
+        .peer(&peer_id)
+        .with_context(|| format!("peer {peer_id} is not in the consortium config"))?;
+    let peer_key = read_key(args.peer_key.as_ref().expect("required by clap"))?;
+    if peer.public_key != peer_key.public() {
+        bail!("the peer key does not match peer {peer_id}'s public key in the consortium config");
+    }
+    let admin = ActorId::new(args.admin.clone().expect("required by clap"))?;
+    let admin_key = read_key(args.admin_key.as_ref().expect("required by clap"))?;
+    let directory = consortium.directory();
+    let (org, _, actor) = directory
+        .actor(&admin)
+        .with_context(|| format!("{admin} is not an actor of the consortium"))?;
+    if actor.public_key != admin_key.public() {
+        bail!("the admin key does not match {admin}'s public key in the consortium config");
+    }
+    let genesis = ledger::genesis::genesis_block(
+        &consortium,
+        (&admin, org, &admin_key),
+        (&peer_id, &peer_key),
+        now_ms(),
+    );
+    write_key(&dir.join("keys/peer.pem"), &peer_key)?;
+    DataDir::write(dir, &base_config(peer_id, &args.listen, false))?;
+    let data = DataDir::open(dir)?;
+    Ledger::init(open_store(&data)?, modules(), genesis).context("writing genesis")?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! One file per `pedigree` subcommand.
+
+pub mod audit;
+pub mod barcode;
+pub mod bench;
+pub mod bench_verify;
+pub mod init;
+pub mod keys;
+pub mod label;
+pub mod serve;
+pub mod token;
+pub mod transfer;

@@ -1,0 +1,272 @@
+//! Provenance: every event of an item and of the containers it travelled in (while it
+//! was inside them), in chain order, each with its block height, block hash and a Merkle
+//! inclusion proof of the event in that block.
+//!
+//! Events are found through the index keys `apply` emits (one per unit an event
+//! touches); container periods come from the item's own pack and unpack events, so a
+//! pallet's events before or after the item was on it are left out.
+
+use crate::code::{Code, ScanProblem, ScannedCode};
+use crate::events::{MODULE, TraceEvent};
+use crate::state;
+use ledger::hash::sha256;
+use ledger::merkle::{self, InclusionProof};
+use ledger::{
+    ActorId, BlockHash, BlockHeader, Digest, EventId, EventRecord, Ledger, OrgId, StoreError,
+};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Most events read per unit.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// One event in an item's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvenanceEvent {
+    /// Event id.
+    pub event: EventId,
+    /// Event kind, e.g. `ship`.
+    pub kind: String,
+    /// CBV 2.0 business step.
+    pub biz_step: &'static str,
+    /// CBV 2.0 disposition.
+    pub disposition: &'static str,
+    /// Acting organisation.
+    pub org: OrgId,
+    /// Signing actor.
+    pub actor: ActorId,
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Block time, Unix ms.
+    pub time: i64,
+    /// Block hash.
+    pub block_hash: BlockHash,
+    /// The block's Merkle root the proof leads to.
+    pub merkle_root: Digest,
+    /// Inclusion proof of the event id in the block.
+    pub proof: InclusionProof,
+    /// The container the event reached the item through, if not the item itself.
+    pub via: Option<Code>,
+    /// The payload, with any patient reference removed.
+    pub payload: Value,
+}
+
+/// The history of a unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    /// The unit, normalised.
+    pub code: Code,
+    /// Events, oldest first.
+    pub events: Vec<ProvenanceEvent>,
+}
+
+/// Why no provenance could be given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvenanceError {
+    /// The scan is malformed.
+    #[error(transparent)]
+    Scan(#[from] ScanProblem),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Pos = (u64, u32);
+
+/// Block headers and event ids already read, by height. Committed blocks never change,
+/// so entries never go stale; the cache forgets everything when it reaches its size.
+/// Share one per ledger (it is `Sync`) to spare provenance queries re-reading blocks.
+pub struct BlockCache {
+    blocks: Mutex<HashMap<u64, Arc<Tree>>>,
+    capacity: usize,
+}
+
+impl BlockCache {
+    /// A cache of at most `capacity` blocks.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            blocks: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(&self, ledger: &Ledger, height: u64) -> Result<Arc<Tree>, StoreError> {
+        if let Some(hit) = self.lock().get(&height) {
+            return Ok(hit.clone());
+        }
+        let entry = Arc::new(block_tree(ledger, height)?);
+        let mut blocks = self.lock();
+        if blocks.len() >= self.capacity {
+            blocks.clear();
+        }
+        blocks.insert(height, entry.clone());
+        Ok(entry)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Tree>>> {
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The provenance of the unit a scan names (any scan form).
+pub fn provenance(ledger: &Ledger, code: &str) -> Result<Provenance, ProvenanceError> {
+    let scan = ScannedCode::read(code)?;
+    Ok(provenance_of(ledger, &scan.code, &BlockCache::new(64))?)
+}
+
+/// Like [`provenance`], reusing blocks already read into `cache`.
+pub fn provenance_cached(
+    ledger: &Ledger,
+    code: &str,
+    cache: &BlockCache,
+) -> Result<Provenance, ProvenanceError> {
+    let scan = ScannedCode::read(code)?;
+    Ok(provenance_of(ledger, &scan.code, cache)?)
+}
+
+/// The provenance of a normalised code. An unknown code has no events.
+pub fn provenance_of(
+    ledger: &Ledger,
+    code: &Code,
+    cache: &BlockCache,
+) -> Result<Provenance, StoreError> {
+    let mut found: BTreeMap<Pos, (EventRecord, Option<Code>)> = BTreeMap::new();
+    collect(
+        ledger,
+        code,
+        None,
+        ((0, 0), (u64::MAX, u32::MAX)),
+        0,
+        &mut found,
+    )?;
+    let mut events = Vec::with_capacity(found.len());
+    for ((height, index), (rec, via)) in found {
+        let block = cache.get(ledger, height)?;
+        let header = &block.header;
+        let proof = block.prove(index as usize).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "event {} is not in block {height}",
+                rec.envelope.id()
+            ))
+        })?;
+        let cbv = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload())
+            .map(|e| e.cbv())
+            .ok();
+        let mut payload = rec.envelope.payload().clone();
+        if let Some(o) = payload.as_object_mut() {
+            o.remove("patient");
+        }
+        events.push(ProvenanceEvent {
+            event: rec.envelope.id(),
+            kind: rec.envelope.kind().to_string(),
+            biz_step: cbv.map_or("other", |c| c.step),
+            disposition: cbv.map_or("unknown", |c| c.disposition),
+            org: rec.envelope.org().clone(),
+            actor: rec.envelope.actor().clone(),
+            height,
+            index,
+            time: header.time,
+            block_hash: header.hash(),
+            merkle_root: header.merkle_root,
+            proof,
+            via,
+            payload,
+        });
+    }
+    Ok(Provenance {
+        code: code.clone(),
+        events,
+    })
+}
+
+/// A block's header with its whole Merkle tree, so every event of it proves cheaply.
+struct Tree {
+    header: BlockHeader,
+    tree: merkle::Tree,
+}
+
+impl Tree {
+    fn prove(&self, index: usize) -> Option<InclusionProof> {
+        self.tree.prove(index)
+    }
+}
+
+/// Reads a block's stored rows: event ids are the SHA-256 of the stored canonical bytes,
+/// so no event is parsed. (The block is read whole: a store query for ids alone, or
+/// stored tree nodes, would make cold proofs cheaper still.)
+fn block_tree(ledger: &Ledger, height: u64) -> Result<Tree, StoreError> {
+    let raw = ledger
+        .store()
+        .raw_block(height)?
+        .ok_or_else(|| StoreError::Corrupt(format!("block {height} is missing")))?;
+    let header: BlockHeader = serde_json::from_slice(&raw.header)
+        .map_err(|e| StoreError::Corrupt(format!("header of block {height}: {e}")))?;
+    let ids: Vec<EventId> = raw
+        .events
+        .iter()
+        .map(|e| EventId(sha256(&e.body).0))
+        .collect();
+    let tree = merkle::Tree::new(&ids);
+    if tree.root() != header.merkle_root {
+        return Err(StoreError::Corrupt(format!(
+            "block {height}: the events do not hash to the header's Merkle root"
+        )));
+    }
+    Ok(Tree { header, tree })
+}
+
+/// Events of `code` within `window`, and recursively of the containers it was in.
+fn collect(
+    ledger: &Ledger,
+    code: &Code,
+    via: Option<&Code>,
+    window: (Pos, Pos),
+    depth: usize,
+    out: &mut BTreeMap<Pos, (EventRecord, Option<Code>)>,
+) -> Result<(), StoreError> {
+    let records: Vec<EventRecord> = ledger
+        .events_by_key(&state::index_key(code), MAX_EVENTS)?
+        .into_iter()
+        .filter(|e| e.result.is_none() && e.envelope.module().as_str() == MODULE)
+        .collect();
+    let mut periods: Vec<(Code, Pos, Pos)> = Vec::new();
+    for rec in &records {
+        let pos = (rec.height, rec.index);
+        let parsed = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload()).ok();
+        match &parsed {
+            Some(TraceEvent::Pack(p)) if p.children.contains(code) => {
+                periods.push((Code::Container(p.parent.clone()), pos, (u64::MAX, u32::MAX)));
+            }
+            Some(TraceEvent::Unpack(u))
+                if u.parent.as_str() != code.sscc().map_or("", |s| s.as_str()) =>
+            {
+                let parent = Code::Container(u.parent.clone());
+                if let Some(open) = periods.iter_mut().rev().find(|p| p.0 == parent) {
+                    open.2 = open.2.min(pos);
+                }
+            }
+            // A container's own packing of other units is not the item's history.
+            Some(TraceEvent::Pack(_) | TraceEvent::Unpack(_)) if via.is_some() => continue,
+            _ => {}
+        }
+        if pos >= window.0 && pos <= window.1 {
+            out.entry(pos)
+                .or_insert_with(|| (rec.clone(), via.map(|_| code.clone())));
+        }
+    }
+    if depth >= state::MAX_DEPTH {
+        return Ok(());
+    }
+    for (parent, from, to) in periods {
+        let from = from.max(window.0);
+        let to = to.min(window.1);
+        if from <= to {
+            collect(ledger, &parent, Some(&parent), (from, to), depth + 1, out)?;
+        }
+    }
+    Ok(())
+}

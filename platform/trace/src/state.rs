@@ -1,0 +1,557 @@
+//! The trace module's tables, one key per unit plus prefix keys for what must be found
+//! without scanning:
+//!
+//! | key | value |
+//! |---|---|
+//! | `p/<gtin>` | [`Product`]: brand owner, drug or device |
+//! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry |
+//! | `l/<gtin>\0<lot>\0<serial>` | empty: the units of a lot (recalls) |
+//! | `e/<gtin>\0<lot>` | the lot's expiry (all units of a lot share it) |
+//! | `c/<sscc>\0<code>` | empty: a container's children |
+//! | `s/<ship event id>` | [`Shipment`] |
+//! | `r/<recall event id>` | [`RecallRecord`] |
+//! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
+//! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
+//!
+//! A packed child keeps its own record; its effective holder, status and quarantine come
+//! from the containers above it ([`Resolved`]), so moving a pallet writes one record.
+
+use crate::code::{Code, PatientRef};
+use crate::events::{Reason, RecallAction, RecallClass, RecallDepth};
+use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
+use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// What the first commission of a GTIN fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    /// The organisation owning the GTIN's company prefix.
+    pub owner: OrgId,
+    /// A medical device (UDI-DI) rather than a drug.
+    #[serde(default)]
+    pub device: bool,
+}
+
+/// Where a unit is in its lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Status {
+    /// At its holder, usable.
+    Active,
+    /// Shipped by its holder, not yet received.
+    InTransit {
+        /// The shipment (ship event id).
+        shipment: EventId,
+        /// The receiver.
+        to: OrgId,
+    },
+    /// Dispensed to a patient (terminal).
+    Dispensed,
+    /// A device installed at its holder.
+    Installed,
+    /// A device implanted in a patient.
+    Implanted {
+        /// Pseudonymous reference held by the implanting hospital.
+        patient: PatientRef,
+    },
+    /// A device taken out of a patient.
+    Explanted,
+    /// Out of the supply chain (terminal unless undone in time).
+    Decommissioned {
+        /// Why.
+        reason: Reason,
+        /// Block time, Unix ms.
+        at: i64,
+        /// Where, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<Gln>,
+        /// The status before, restored by an undo.
+        previous: Box<Status>,
+    },
+}
+
+impl Status {
+    /// True when the unit has left the supply chain for good (barring an undo).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::Dispensed | Self::Implanted { .. } | Self::Decommissioned { .. }
+        )
+    }
+
+    /// Stable lowercase name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::InTransit { .. } => "in_transit",
+            Self::Dispensed => "dispensed",
+            Self::Installed => "installed",
+            Self::Implanted { .. } => "implanted",
+            Self::Explanted => "explanted",
+            Self::Decommissioned { .. } => "decommissioned",
+        }
+    }
+}
+
+/// One item or container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    /// The last organisation to take custody (for a packed unit: when it was packed).
+    pub holder: OrgId,
+    /// Lifecycle status (for a packed unit: frozen while packed).
+    pub status: Status,
+    /// Put on hold by its holder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quarantined: bool,
+    /// The container it is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Sscc>,
+    /// Lot (items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<Lot>,
+    /// Expiry (items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<Expiry>,
+}
+
+/// A unit with what the containers above it say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The unit's own record.
+    pub unit: Unit,
+    /// The outermost container (the unit itself when not packed).
+    pub root: Code,
+    /// The outermost record: its holder and status are the unit's effective ones.
+    pub top: Unit,
+    /// The unit or a container above it is quarantined.
+    pub quarantined: bool,
+}
+
+impl Resolved {
+    /// Effective holder.
+    pub fn holder(&self) -> &OrgId {
+        &self.top.holder
+    }
+
+    /// Effective status.
+    pub fn status(&self) -> &Status {
+        &self.top.status
+    }
+
+    /// True when inside a container.
+    pub fn packed(&self) -> bool {
+        self.unit.parent.is_some()
+    }
+}
+
+/// A shipment and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Sender.
+    pub from: OrgId,
+    /// Receiver.
+    pub to: OrgId,
+    /// Block time shipped.
+    pub at: i64,
+    /// Top-level units shipped.
+    pub codes: Vec<Code>,
+    /// Of those, received so far.
+    #[serde(default)]
+    pub received: Vec<Code>,
+    /// Codes scanned at receipt that were not in the shipment.
+    #[serde(default)]
+    pub overage: Vec<Code>,
+    /// Shipped codes missing when a receipt closed (until received later).
+    #[serde(default)]
+    pub shortage: Vec<Code>,
+}
+
+/// Per holder of a recall.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderTally {
+    /// Affected units it held at recall time (in the recall's depth).
+    pub units: u64,
+    /// Of those, accounted for by a disposition.
+    pub accounted: u64,
+    /// It acknowledged the recall.
+    pub acknowledged: bool,
+}
+
+/// A recall as issued, with its running tallies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallRecord {
+    /// Issuer.
+    pub issuer: OrgId,
+    /// Product.
+    pub gtin: Gtin,
+    /// Lots recalled.
+    #[serde(default)]
+    pub lots: Vec<Lot>,
+    /// Serials recalled.
+    #[serde(default)]
+    pub serials: Vec<Serial>,
+    /// Class.
+    pub class: RecallClass,
+    /// Depth.
+    pub depth: RecallDepth,
+    /// Why.
+    pub reason: String,
+    /// Block height and time issued.
+    pub height: u64,
+    /// Block time issued, Unix ms.
+    pub at: i64,
+    /// Items affected (all, whatever their status).
+    pub affected: u64,
+    /// By holder at recall time.
+    pub holders: BTreeMap<OrgId, HolderTally>,
+}
+
+/// One affected item of a recall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallUnit {
+    /// Effective holder at recall time.
+    pub holder: OrgId,
+    /// Counted in the holder's tally (within the recall's depth).
+    pub in_scope: bool,
+    /// What was done with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<RecallAction>,
+}
+
+// ---- keys ----
+
+fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// `p/<gtin>`
+pub fn product_key(gtin: &Gtin) -> Vec<u8> {
+    key(b"p/", &[gtin.as_str().as_bytes()])
+}
+/// `u/<code>`
+pub fn unit_key(code: &Code) -> Vec<u8> {
+    key(b"u/", &[code.to_string().as_bytes()])
+}
+/// `l/<gtin>\0<lot>\0` (prefix) and with the serial.
+pub fn lot_key(gtin: &Gtin, lot: &Lot, serial: Option<&Serial>) -> Vec<u8> {
+    let mut k = key(
+        b"l/",
+        &[gtin.as_str().as_bytes(), lot.as_str().as_bytes(), b""],
+    );
+    if let Some(s) = serial {
+        k.extend_from_slice(s.as_str().as_bytes());
+    }
+    k
+}
+/// `e/<gtin>\0<lot>`
+pub fn lot_expiry_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
+    key(b"e/", &[gtin.as_str().as_bytes(), lot.as_str().as_bytes()])
+}
+/// `c/<sscc>\0` (prefix) and with the child.
+pub fn child_key(parent: &Sscc, child: Option<&Code>) -> Vec<u8> {
+    let mut k = key(b"c/", &[parent.as_str().as_bytes(), b""]);
+    if let Some(c) = child {
+        k.extend_from_slice(c.to_string().as_bytes());
+    }
+    k
+}
+/// `s/<id>`
+pub fn shipment_key(id: &EventId) -> Vec<u8> {
+    key(b"s/", &[id.as_bytes()])
+}
+/// `r/<id>`
+pub fn recall_key(id: &EventId) -> Vec<u8> {
+    key(b"r/", &[id.as_bytes()])
+}
+/// `ru/<recall>\0` (prefix) and with the code.
+pub fn recall_unit_key(recall: &EventId, code: Option<&Code>) -> Vec<u8> {
+    let mut k = key(b"ru/", &[recall.as_bytes(), b""]);
+    if let Some(c) = code {
+        k.extend_from_slice(c.to_string().as_bytes());
+    }
+    k
+}
+/// `rl/<gtin>\0<lot>`
+pub fn recalled_lot_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
+    key(b"rl/", &[gtin.as_str().as_bytes(), lot.as_str().as_bytes()])
+}
+/// `rs/<gtin>\0<serial>`
+pub fn recalled_serial_key(gtin: &Gtin, serial: &Serial) -> Vec<u8> {
+    key(
+        b"rs/",
+        &[gtin.as_str().as_bytes(), serial.as_str().as_bytes()],
+    )
+}
+/// The key events of a unit are indexed under (for provenance).
+pub fn index_key(code: &Code) -> Vec<u8> {
+    format!("trace:{code}").into_bytes()
+}
+
+// ---- access ----
+
+/// Key-value access the rules run on: the block's state at apply, or a scratch layer
+/// over committed state at admission, so both run the very same code.
+pub trait Tables {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// Entries under `prefix`, in key order, at most `limit`.
+    fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Sets `key`.
+    fn put(&mut self, key: &[u8], value: Vec<u8>);
+    /// Removes `key`.
+    fn delete(&mut self, key: &[u8]);
+    /// The consortium config in force.
+    fn consortium(&self) -> &Consortium;
+
+    /// The JSON value under `key`.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Option<T>
+    where
+        Self: Sized,
+    {
+        self.get(key).and_then(|b| serde_json::from_slice(&b).ok())
+    }
+
+    /// Sets `key` to JSON.
+    fn put_json<T: Serialize>(&mut self, key: &[u8], value: &T)
+    where
+        Self: Sized,
+    {
+        self.put(
+            key,
+            serde_json::to_vec(value).expect("state values serialise"),
+        );
+    }
+}
+
+impl Tables for StateTx<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        StateView::get(self, key)
+    }
+    fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        StateView::scan(self, prefix, limit)
+    }
+    fn put(&mut self, key: &[u8], value: Vec<u8>) {
+        StateTx::put(self, key, value);
+    }
+    fn delete(&mut self, key: &[u8]) {
+        StateTx::delete(self, key);
+    }
+    fn consortium(&self) -> &Consortium {
+        StateView::consortium(self)
+    }
+}
+
+/// Writes buffered over a read-only view; dropped after admission checks.
+pub struct Scratch<'a> {
+    view: &'a dyn StateView,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Scratch<'a> {
+    /// An empty layer over `view`.
+    pub fn new(view: &'a dyn StateView) -> Self {
+        Self {
+            view,
+            writes: BTreeMap::new(),
+        }
+    }
+}
+
+impl Tables for Scratch<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.writes.get(key) {
+            Some(v) => v.clone(),
+            None => self.view.get(key),
+        }
+    }
+    fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mine: Vec<_> = self
+            .writes
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .collect();
+        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
+            .view
+            .scan(prefix, limit.saturating_add(mine.len()))
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .collect();
+        for (k, v) in mine {
+            merged.insert(k.clone(), v.clone());
+        }
+        merged
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .take(limit)
+            .collect()
+    }
+    fn put(&mut self, key: &[u8], value: Vec<u8>) {
+        self.writes.insert(key.to_vec(), Some(value));
+    }
+    fn delete(&mut self, key: &[u8]) {
+        self.writes.insert(key.to_vec(), None);
+    }
+    fn consortium(&self) -> &Consortium {
+        self.view.consortium()
+    }
+}
+
+/// Read-only tables over a state view (queries).
+pub struct ReadOnly<'a>(pub &'a dyn StateView);
+
+impl Tables for ReadOnly<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+    fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.0.scan(prefix, limit)
+    }
+    fn put(&mut self, _: &[u8], _: Vec<u8>) {
+        unreachable!("queries never write")
+    }
+    fn delete(&mut self, _: &[u8]) {
+        unreachable!("queries never write")
+    }
+    fn consortium(&self) -> &Consortium {
+        self.0.consortium()
+    }
+}
+
+/// Deepest nesting followed (a guard; packing refuses cycles).
+pub const MAX_DEPTH: usize = 16;
+
+/// The unit's record.
+pub fn unit(t: &impl Tables, code: &Code) -> Option<Unit> {
+    t.get_json(&unit_key(code))
+}
+
+/// The unit with its effective holder, status and quarantine.
+pub fn resolve(t: &impl Tables, code: &Code) -> Option<Resolved> {
+    let own = unit(t, code)?;
+    let mut quarantined = own.quarantined;
+    let mut root = code.clone();
+    let mut top = own.clone();
+    for _ in 0..MAX_DEPTH {
+        let Some(parent) = top.parent.clone() else {
+            break;
+        };
+        let p = Code::Container(parent);
+        let Some(next) = unit(t, &p) else { break };
+        quarantined |= next.quarantined;
+        root = p;
+        top = next;
+    }
+    Some(Resolved {
+        unit: own,
+        root,
+        top,
+        quarantined,
+    })
+}
+
+/// The direct children of a container.
+pub fn children(t: &impl Tables, parent: &Sscc) -> Vec<Code> {
+    let prefix = child_key(parent, None);
+    t.scan(&prefix, usize::MAX)
+        .into_iter()
+        .filter_map(|(k, _)| std::str::from_utf8(&k[prefix.len()..]).ok()?.parse().ok())
+        .collect()
+}
+
+/// Every unit inside `code` (not `code` itself), depth first.
+pub fn descendants(t: &impl Tables, code: &Code) -> Vec<Code> {
+    let mut out = Vec::new();
+    let mut stack = vec![(code.clone(), 0)];
+    while let Some((c, depth)) = stack.pop() {
+        if let (Code::Container(s), true) = (&c, depth < MAX_DEPTH) {
+            for child in children(t, s) {
+                out.push(child.clone());
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    out
+}
+
+/// How an item left the supply chain into a patient: what claims are checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispenseRecord {
+    /// The dispense or implant event.
+    pub event: EventId,
+    /// `dispense` or `implant`.
+    pub kind: String,
+    /// The organisation that did it.
+    pub org: OrgId,
+    /// Block time, Unix ms.
+    pub time: i64,
+}
+
+/// Key of an item's dispense record.
+pub fn dispensed_key(code: &Code) -> Vec<u8> {
+    format!("x/{code}").into_bytes()
+}
+
+/// The dispense or implant record of an item, if it has one.
+pub fn dispensed(t: &impl Tables, code: &Code) -> Option<DispenseRecord> {
+    t.get_json(&dispensed_key(code))
+}
+
+/// Recall ids that cover the item (by lot or by serial).
+pub fn recalls_of(t: &impl Tables, code: &Code, lot: Option<&Lot>) -> Vec<EventId> {
+    let (Some(gtin), Some(serial)) = (code.gtin(), code.serial()) else {
+        return vec![];
+    };
+    let mut ids: Vec<EventId> = t
+        .get_json(&recalled_serial_key(gtin, serial))
+        .unwrap_or_default();
+    if let Some(lot) = lot {
+        let by_lot: Vec<EventId> = t.get_json(&recalled_lot_key(gtin, lot)).unwrap_or_default();
+        ids.extend(by_lot);
+    }
+    ids
+}
+
+/// The days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// True when `expiry` (usable through its day, UTC) is before the day of `time_ms`.
+pub fn expired(expiry: &Expiry, time_ms: i64) -> bool {
+    let last_day = days_from_civil(
+        i64::from(expiry.year()),
+        i64::from(expiry.month()),
+        i64::from(expiry.day()),
+    );
+    time_ms.div_euclid(86_400_000) > last_day
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_inclusive_of_its_day() {
+        let e: Expiry = "2026-03-31".parse().unwrap();
+        let day = days_from_civil(2026, 3, 31) * 86_400_000;
+        assert!(!expired(&e, day));
+        assert!(!expired(&e, day + 86_399_999));
+        assert!(expired(&e, day + 86_400_000));
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+}

@@ -90,8 +90,12 @@ fn fault(code: &'static str, height: u64, message: impl Into<String>) -> BlockFa
 }
 
 /// Checks the header against the chain: height, link, time, event count, Merkle root and
-/// the orderer's signature. Returns the consortium the block's orderer is checked against.
-pub fn check_header(chain: &ChainState, block: &Block) -> Result<Consortium, BlockFault> {
+/// the orderer's signature. Returns the consortium the block's orderer is checked against
+/// and the block's Merkle tree.
+pub fn check_header(
+    chain: &ChainState,
+    block: &Block,
+) -> Result<(Consortium, merkle::Tree), BlockFault> {
     let h = &block.header;
     let (want_height, want_prev, min_time) = match &chain.head {
         None => (0, BlockHash::ZERO, i64::MIN),
@@ -125,7 +129,8 @@ pub fn check_header(chain: &ChainState, block: &Block) -> Result<Consortium, Blo
             "the header's event count does not match the events",
         ));
     }
-    if merkle::root(&block.ids()) != h.merkle_root {
+    let tree = merkle::Tree::new(&block.ids());
+    if tree.root() != h.merkle_root {
         return Err(fault(
             "BAD_MERKLE_ROOT",
             h.height,
@@ -162,7 +167,7 @@ pub fn check_header(chain: &ChainState, block: &Block) -> Result<Consortium, Blo
             "the orderer's signature does not verify",
         ));
     }
-    Ok(config)
+    Ok((config, tree))
 }
 
 /// Applies a header-checked block. `verified[i]` says event `i`'s signature was already
@@ -175,7 +180,7 @@ pub fn apply_block(
     block: Block,
     verified: &[bool],
 ) -> Result<(AppliedBlock, ChainState), ApplyError> {
-    let mut config = check_header(chain, &block)?;
+    let (mut config, tree) = check_header(chain, &block)?;
     let height = block.header.height;
     let first_seq = chain.head.map_or(0, |h| h.next_seq);
     let mut directory = if height == 0 {
@@ -243,6 +248,7 @@ pub fn apply_block(
         index,
         state_digest,
         notifications,
+        tree: tree.upper_levels(),
     };
     let next = ChainState::with(applied.head(), config);
     Ok((applied, next))

@@ -186,6 +186,8 @@ pub struct RawBlock {
     pub first_seq: u64,
     /// Stored number of events.
     pub event_count: u64,
+    /// Stored Merkle nodes above the chunks (`None` for blocks stored without them).
+    pub tree: Option<Vec<u8>>,
     /// The events.
     pub events: Vec<RawEvent>,
 }

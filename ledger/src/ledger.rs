@@ -455,13 +455,51 @@ impl Ledger {
         let Some(record) = self.event(id)? else {
             return Ok(None);
         };
-        let Some(block) = self.block(record.height)? else {
+        self.prove_at(record.height, record.index)
+            .map(|found| found.map(|(header, _, proof)| (header, proof)))
+    }
+
+    /// The header of block `height`, the id of its event `index` and that event's
+    /// inclusion proof, or `None` when there is no such event. Reads the event's chunk and
+    /// the block's stored Merkle nodes, not the whole block; the proof is checked against
+    /// the header's root before it is returned, so damaged stored nodes are reported as
+    /// corruption rather than handed out.
+    pub fn prove_at(
+        &self,
+        height: u64,
+        index: u32,
+    ) -> Result<Option<(crate::block::BlockHeader, EventId, InclusionProof)>, StoreError> {
+        let Some(parts) = self.store.proof_parts(height, index)? else {
             return Ok(None);
         };
-        let proof = merkle::prove(&block.ids(), record.index as usize).ok_or_else(|| {
-            StoreError::Corrupt(format!("event {id} is not in block {}", record.height))
-        })?;
-        Ok(Some((block.header, proof)))
+        let corrupt = |what: &str| StoreError::Corrupt(format!("block {height}: {what}"));
+        if u64::from(index) >= parts.event_count {
+            return Ok(None);
+        }
+        let header: crate::block::BlockHeader =
+            serde_json::from_slice(&parts.header).map_err(|e| corrupt(&format!("header: {e}")))?;
+        let ids: Vec<EventId> = parts
+            .bodies
+            .iter()
+            .map(|b| EventId(crate::hash::sha256(b).0))
+            .collect();
+        let at = (index - parts.first_index) as usize;
+        let id = *ids
+            .get(at)
+            .ok_or_else(|| corrupt("the stored events do not cover the event"))?;
+        let size = parts.event_count as usize;
+        let proof = match &parts.tree {
+            Some(nodes) => merkle::prove_from_parts(size, index as usize, &ids, nodes),
+            None if ids.len() == size => merkle::prove(&ids, index as usize),
+            None => None,
+        }
+        .ok_or_else(|| corrupt("the stored Merkle nodes do not fit the block"))?;
+        if !proof.verify(&id, &header.merkle_root) {
+            return Err(corrupt(
+                "the stored Merkle nodes do not lead to the header's root",
+            ));
+        }
+        Ok(Some((header, id, proof)))
     }
 }
 

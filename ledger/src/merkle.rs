@@ -85,6 +85,96 @@ impl Tree {
     }
 }
 
+/// Levels at the bottom of a block's tree that stores do not keep: proving an event reads
+/// the ids of the aligned chunk of `2^CHUNK_LEVELS` events around it and rebuilds those
+/// levels, then takes one stored node per level above. Two levels (chunks of four) keep
+/// the stored nodes near 16 bytes per event while a proof reads at most four events.
+pub const CHUNK_LEVELS: usize = 2;
+
+/// Events per chunk (see [`CHUNK_LEVELS`]).
+pub const CHUNK: usize = 1 << CHUNK_LEVELS;
+
+/// The number of nodes on each level of a tree of `size` leaves, leaves first, root last.
+fn level_sizes(size: usize) -> Vec<usize> {
+    let mut sizes = vec![size];
+    while let Some(&n) = sizes.last().filter(|&&n| n > 1) {
+        sizes.push(n.div_ceil(2));
+    }
+    sizes
+}
+
+/// Byte length of [`Tree::upper_levels`] for a tree of `size` leaves.
+pub fn upper_levels_len(size: usize) -> usize {
+    let sizes = level_sizes(size);
+    let top = sizes.len() - 1;
+    sizes
+        .get(CHUNK_LEVELS..top)
+        .map_or(0, |levels| levels.iter().sum::<usize>())
+        * 32
+}
+
+impl Tree {
+    /// The nodes a store keeps for this tree: every level above the chunks and below the
+    /// root (which the block header carries), concatenated bottom-up, 32 bytes each.
+    /// Empty for trees of at most one chunk.
+    pub fn upper_levels(&self) -> Vec<u8> {
+        let top = self.levels.len() - 1;
+        let mut out = Vec::with_capacity(upper_levels_len(self.len()));
+        for level in self.levels.get(CHUNK_LEVELS..top).unwrap_or(&[]) {
+            for node in level {
+                out.extend_from_slice(node.as_bytes());
+            }
+        }
+        out
+    }
+}
+
+/// The audit path of leaf `index` in a tree of `size` leaves, from the ids of the aligned
+/// chunk holding it (leaves `index / CHUNK * CHUNK` onwards, at most [`CHUNK`]) and the
+/// stored [`Tree::upper_levels`]. `None` when the parts do not fit together (wrong chunk
+/// length, wrong stored length, index out of range); a proof built from tampered nodes
+/// fails [`InclusionProof::verify`] against the block's root.
+pub fn prove_from_parts(
+    size: usize,
+    index: usize,
+    chunk: &[EventId],
+    upper: &[u8],
+) -> Option<InclusionProof> {
+    if index >= size || upper.len() != upper_levels_len(size) {
+        return None;
+    }
+    let start = index / CHUNK * CHUNK;
+    if chunk.len() != CHUNK.min(size - start) {
+        return None;
+    }
+    let sizes = level_sizes(size);
+    let top = sizes.len() - 1;
+    // The bottom levels, rebuilt over the chunk: within an aligned chunk the pairing is
+    // the same as in the whole tree, including an odd last node rising unchanged.
+    let local = Tree::new(chunk);
+    let mut path = Vec::with_capacity(top);
+    let mut offset = 0;
+    for (k, &len) in sizes.iter().enumerate().take(top) {
+        let sibling = (index >> k) ^ 1;
+        if k < CHUNK_LEVELS {
+            if sibling < len {
+                path.push(local.levels[k][sibling - (start >> k)]);
+            }
+        } else {
+            if sibling < len {
+                let at = offset + sibling * 32;
+                path.push(Digest(upper[at..at + 32].try_into().ok()?));
+            }
+            offset += len * 32;
+        }
+    }
+    Some(InclusionProof {
+        index: index as u64,
+        size: size as u64,
+        path,
+    })
+}
+
 /// The Merkle root of `ids`, in order.
 pub fn root(ids: &[EventId]) -> Digest {
     Tree::new(ids).root()
@@ -176,6 +266,25 @@ mod tests {
         let l0 = leaf_hash(&two[0]);
         let fake = EventId(sha256_parts(&[l0.as_bytes()]).0);
         assert_ne!(root(&[fake]), r);
+    }
+
+    #[test]
+    fn proofs_from_chunks_and_stored_levels_match_whole_tree_proofs() {
+        for n in 1..140 {
+            let leaves = ids(n);
+            let tree = Tree::new(&leaves);
+            let upper = tree.upper_levels();
+            assert_eq!(upper.len(), upper_levels_len(n), "n = {n}");
+            for i in 0..n {
+                let start = i / CHUNK * CHUNK;
+                let chunk = &leaves[start..n.min(start + CHUNK)];
+                let proof = prove_from_parts(n, i, chunk, &upper).unwrap();
+                assert_eq!(Some(&proof), tree.prove(i).as_ref(), "n = {n}, i = {i}");
+            }
+            // parts that do not fit are refused, not misread
+            assert!(prove_from_parts(n, n, &leaves[..1.min(n)], &upper).is_none());
+            assert!(prove_from_parts(n, 0, &leaves[..1], &[0; 31]).is_none() || n == 1);
+        }
     }
 
     proptest! {

@@ -272,6 +272,7 @@ pub fn expected_rows(applied: &AppliedBlock) -> RawBlock {
         state_digest: applied.state_digest().as_bytes().to_vec(),
         first_seq: applied.first_seq(),
         event_count: block.events.len() as u64,
+        tree: Some(applied.tree().to_vec()),
         events: block
             .events
             .iter()

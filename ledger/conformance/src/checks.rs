@@ -604,6 +604,51 @@ pub fn large_blocks_round_trip(h: &dyn Harness) {
     assert!(report.ok(), "{:?}", report.faults);
 }
 
+/// Every event of blocks of many sizes proves through the store's proof parts (its chunk
+/// and the block's stored Merkle nodes), and the proofs equal those over the whole block.
+pub fn events_prove_from_their_chunk(h: &dyn Harness) {
+    let store = h.open().store;
+    let ledger = init(store.clone());
+    let a = signer("maker/clerk");
+    let mut n = 0;
+    for size in [1usize, 2, 3, 4, 5, 7, 8, 9, 31, 33, 100] {
+        let events: Vec<_> = (0..size)
+            .map(|i| {
+                n += 1;
+                put(&a, format!("proof/{n}/{i}").as_bytes(), "v")
+            })
+            .collect();
+        let block = commit(&ledger, events);
+        let height = block.header.height;
+        let ids = block.ids();
+        for (i, id) in ids.iter().enumerate() {
+            let parts = store
+                .proof_parts(height, i as u32)
+                .unwrap()
+                .expect("proof parts of a stored block");
+            assert!(
+                parts.tree.is_some(),
+                "block {height}: the store must keep the Merkle nodes"
+            );
+            assert!(
+                parts.bodies.len() <= ledger::merkle::CHUNK,
+                "block {height}: read {} events to prove one; a chunk is enough",
+                parts.bodies.len()
+            );
+            let (header, proved, proof) = ledger
+                .prove_at(height, i as u32)
+                .unwrap()
+                .expect("a stored event proves");
+            assert_eq!(proved, *id, "block {height}, event {i}");
+            assert_eq!(header, block.header);
+            assert_eq!(Some(proof.clone()), ledger::merkle::prove(&ids, i));
+            assert!(proof.verify(id, &block.header.merkle_root));
+        }
+        assert!(ledger.prove_at(height, size as u32).unwrap().is_none());
+    }
+    assert!(store.proof_parts(9_999, 0).unwrap().is_none());
+}
+
 /// The audit passes on a good chain; one byte changed in a stored event body (through the
 /// store's own raw SQL) is reported at its block; restored, the chain passes again; a
 /// deleted index row is reported too.

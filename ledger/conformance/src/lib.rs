@@ -51,6 +51,7 @@ pub const CHECKS: &[&str] = &[
     "head_and_state_survive_reopening",
     "readers_see_whole_blocks_during_writes",
     "large_blocks_round_trip",
+    "events_prove_from_their_chunk",
     "audit_passes_then_catches_tampering",
 ];
 
@@ -67,6 +68,7 @@ pub fn run_all(factory: &dyn Fn() -> Box<dyn Harness>) {
     head_and_state_survive_reopening(factory().as_ref());
     readers_see_whole_blocks_during_writes(factory().as_ref());
     large_blocks_round_trip(factory().as_ref());
+    events_prove_from_their_chunk(factory().as_ref());
     audit_passes_then_catches_tampering(factory().as_ref());
 }
 
@@ -91,6 +93,7 @@ macro_rules! store_conformance_tests {
             head_and_state_survive_reopening,
             readers_see_whole_blocks_during_writes,
             large_blocks_round_trip,
+            events_prove_from_their_chunk,
             audit_passes_then_catches_tampering,
         );
     };

@@ -56,5 +56,5 @@ store_conformance::store_conformance_tests!(Some(SqliteHarness::new()));
 #[test]
 fn run_all_runs_every_check_in_one_go() {
     store_conformance::run_all(&|| Box::new(SqliteHarness::new()));
-    assert_eq!(store_conformance::CHECKS.len(), 11);
+    assert_eq!(store_conformance::CHECKS.len(), 12);
 }

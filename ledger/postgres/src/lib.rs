@@ -12,8 +12,9 @@ use bridge::Bridge;
 use cache::{Lookup, StateCache};
 use filter::{Bloom, KeyFilter, MIN_CAPACITY};
 use ledger::block::{BlockHeader, RawBlock, RawEvent, id_key};
+use ledger::merkle::CHUNK;
 use ledger::state::{Entries, ModuleEntries, StateSource};
-use ledger::store::{AppliedBlock, ChainHead, LocatedEvent, StoreSize};
+use ledger::store::{AppliedBlock, ChainHead, LocatedEvent, ProofParts, StoreSize};
 use ledger::{BlockHash, Digest, Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
@@ -337,6 +338,7 @@ struct BlockRows {
     signature: Vec<u8>,
     first_seq: i64,
     state_digest: Vec<u8>,
+    tree: Vec<u8>,
     events: Vec<EventRow>,
     put_modules: Vec<String>,
     put_keys: Vec<Vec<u8>>,
@@ -380,6 +382,7 @@ impl BlockRows {
             signature: block.signature.to_bytes().to_vec(),
             first_seq,
             state_digest: applied.state_digest().as_bytes().to_vec(),
+            tree: applied.tree().to_vec(),
             events,
             put_modules: vec![],
             put_keys: vec![],
@@ -453,8 +456,8 @@ async fn write_block(pool: PgPool, rows: BlockRows) -> Result<(), StoreError> {
         )));
     }
     sqlx::query(
-        "INSERT INTO blocks (height, hash, header, signature, first_seq, event_count, state_digest)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO blocks (height, hash, header, signature, first_seq, event_count, state_digest, tree)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(rows.height)
     .bind(rows.hash)
@@ -463,6 +466,7 @@ async fn write_block(pool: PgPool, rows: BlockRows) -> Result<(), StoreError> {
     .bind(rows.first_seq)
     .bind(rows.events.len() as i64)
     .bind(rows.state_digest)
+    .bind(rows.tree)
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -611,15 +615,24 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
-            let head = sqlx::query_as::<_, (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, i64, i64)>(
-                "SELECT hash, header, signature, state_digest, first_seq, event_count
+            type Head = (
+                Vec<u8>,
+                Vec<u8>,
+                Vec<u8>,
+                Vec<u8>,
+                i64,
+                i64,
+                Option<Vec<u8>>,
+            );
+            let head = sqlx::query_as::<_, Head>(
+                "SELECT hash, header, signature, state_digest, first_seq, event_count, tree
                  FROM blocks WHERE height = $1",
             )
             .bind(height as i64)
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
-            let Some((hash, header, signature, state_digest, first_seq, count)) = head else {
+            let Some((hash, header, signature, state_digest, first_seq, count, tree)) = head else {
                 return Ok(None);
             };
             let events = sqlx::query(
@@ -644,6 +657,7 @@ impl Store for PgStore {
                 state_digest,
                 first_seq: first_seq as u64,
                 event_count: count as u64,
+                tree,
                 events,
             }))
         })
@@ -703,6 +717,42 @@ impl Store for PgStore {
         Ok(StoreSize {
             bytes: bytes.max(0) as u64,
         })
+    }
+
+    fn proof_parts(&self, height: u64, index: u32) -> Result<Option<ProofParts>, StoreError> {
+        let pool = self.pool.clone();
+        let start = i64::from(index) / CHUNK as i64 * CHUNK as i64;
+        // One round trip: the block row with the events of the chunk (or of the whole block
+        // when it was stored without its Merkle nodes).
+        let rows = self.bridge.run(async move {
+            sqlx::query_as::<_, (Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>(
+                "SELECT b.header, b.event_count, b.tree, e.body
+                 FROM blocks b LEFT JOIN events e
+                   ON e.seq >= b.first_seq + CASE WHEN b.tree IS NULL THEN 0 ELSE $2 END
+                  AND e.seq < b.first_seq + CASE WHEN b.tree IS NULL THEN b.event_count
+                                                 ELSE LEAST($2 + $3, b.event_count) END
+                 WHERE b.height = $1 ORDER BY e.seq",
+            )
+            .bind(height as i64)
+            .bind(start)
+            .bind(CHUNK as i64)
+            .fetch_all(&pool)
+            .await
+            .map_err(backend)
+        })?;
+        let mut rows = rows.into_iter();
+        let Some((header, count, tree, first)) = rows.next() else {
+            return Ok(None);
+        };
+        let first_index = if tree.is_some() { start as u32 } else { 0 };
+        let bodies = first.into_iter().chain(rows.filter_map(|r| r.3)).collect();
+        Ok(Some(ProofParts {
+            header,
+            event_count: count as u64,
+            tree,
+            first_index,
+            bodies,
+        }))
     }
 }
 

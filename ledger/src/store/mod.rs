@@ -61,6 +61,7 @@ pub struct AppliedBlock {
     pub(crate) index: Vec<(i64, u64)>,
     pub(crate) state_digest: Digest,
     pub(crate) notifications: Vec<Notification>,
+    pub(crate) tree: Vec<u8>,
 }
 
 impl AppliedBlock {
@@ -96,6 +97,11 @@ impl AppliedBlock {
     pub fn notifications(&self) -> &[Notification] {
         &self.notifications
     }
+    /// The block's Merkle nodes above the chunks ([`crate::merkle::Tree::upper_levels`]),
+    /// kept so that an event proves without reading its whole block.
+    pub fn tree(&self) -> &[u8] {
+        &self.tree
+    }
     /// The head after this block.
     pub fn head(&self) -> ChainHead {
         ChainHead {
@@ -117,6 +123,24 @@ pub struct LocatedEvent {
     pub index: u32,
     /// The stored row.
     pub event: RawEvent,
+}
+
+/// What proving one event needs, read in one go: the block's stored header, its size, the
+/// stored Merkle nodes above the chunks and the bodies of the events of the chunk around
+/// the event (see [`crate::merkle::prove_from_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofParts {
+    /// Stored canonical header bytes.
+    pub header: Vec<u8>,
+    /// Number of events in the block.
+    pub event_count: u64,
+    /// Stored nodes above the chunks; `None` for a block stored without them, in which
+    /// case `bodies` holds every event of the block and `first_index` is 0.
+    pub tree: Option<Vec<u8>>,
+    /// Position in the block of `bodies[0]`.
+    pub first_index: u32,
+    /// Stored canonical bytes of the events from `first_index` on.
+    pub bodies: Vec<Vec<u8>>,
 }
 
 /// Storage sizes, for the storage figure.
@@ -150,4 +174,16 @@ pub trait Store: StateSource {
     fn index_entries(&self) -> Result<Vec<(i64, u64)>, StoreError>;
     /// How much space the store takes.
     fn size(&self) -> Result<StoreSize, StoreError>;
+    /// What proving event `index` of block `height` needs, or `None` when there is no such
+    /// block. Stores should read only the event's chunk; this default reads the whole block.
+    fn proof_parts(&self, height: u64, index: u32) -> Result<Option<ProofParts>, StoreError> {
+        let _ = index;
+        Ok(self.raw_block(height)?.map(|raw| ProofParts {
+            header: raw.header,
+            event_count: raw.event_count,
+            tree: None,
+            first_index: 0,
+            bodies: raw.events.into_iter().map(|e| e.body).collect(),
+        }))
+    }
 }

@@ -2,9 +2,10 @@
 //! commits a whole block per transaction with `synchronous=FULL`, so an acknowledged block
 //! survives a crash; readers use their own connections and never block the writer.
 
-use super::{AppliedBlock, ChainHead, LocatedEvent, Store, StoreError, StoreSize};
+use super::{AppliedBlock, ChainHead, LocatedEvent, ProofParts, Store, StoreError, StoreSize};
 use crate::block::{RawBlock, RawEvent};
 use crate::hash::{BlockHash, Digest};
+use crate::merkle::CHUNK;
 use crate::state::{Entries, ModuleEntries, StateSource};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -18,7 +19,8 @@ CREATE TABLE IF NOT EXISTS blocks (
     signature BLOB NOT NULL,
     first_seq INTEGER NOT NULL,
     event_count INTEGER NOT NULL,
-    state_digest BLOB NOT NULL
+    state_digest BLOB NOT NULL,
+    tree BLOB
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -66,6 +68,7 @@ impl SqliteStore {
         )
         .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        add_tree_column(&conn).map_err(backend)?;
         Ok(Self {
             path,
             writer: Mutex::new(conn),
@@ -120,6 +123,20 @@ impl SqliteStore {
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(backend)
     }
+}
+
+/// Files made before blocks kept their Merkle nodes get the (empty) column; their blocks
+/// prove from the whole block.
+fn add_tree_column(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let has: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('blocks') WHERE name = 'tree'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        conn.execute_batch("ALTER TABLE blocks ADD COLUMN tree BLOB")?;
+    }
+    Ok(())
 }
 
 fn digest32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
@@ -236,8 +253,8 @@ impl Store for SqliteStore {
             )));
         }
         tx.prepare_cached(
-            "INSERT INTO blocks (height, hash, header, signature, first_seq, event_count, state_digest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO blocks (height, hash, header, signature, first_seq, event_count, state_digest, tree)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -248,6 +265,7 @@ impl Store for SqliteStore {
                 applied.first_seq() as i64,
                 block.events.len() as i64,
                 applied.state_digest().as_bytes(),
+                applied.tree(),
             ])
         })
         .map_err(backend)?;
@@ -297,13 +315,13 @@ impl Store for SqliteStore {
         self.read(|c| {
             let head = c
                 .prepare_cached(
-                    "SELECT hash, header, signature, state_digest, first_seq, event_count FROM blocks WHERE height = ?1",
+                    "SELECT hash, header, signature, state_digest, first_seq, event_count, tree FROM blocks WHERE height = ?1",
                 )?
                 .query_row(params![height as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get(6)?))
                 })
                 .optional()?;
-            let Some((hash, header, signature, state_digest, first_seq, count)) = head else { return Ok(None) };
+            let Some((hash, header, signature, state_digest, first_seq, count, tree)) = head else { return Ok(None) };
             let mut stmt = c.prepare_cached(
                 "SELECT seq, body, signature, result, id_key, height FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
             )?;
@@ -327,6 +345,7 @@ impl Store for SqliteStore {
                 state_digest,
                 first_seq: first_seq as u64,
                 event_count: count as u64,
+                tree,
                 events,
             }))
         })
@@ -384,5 +403,47 @@ impl Store for SqliteStore {
             bytes += std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
         }
         Ok(StoreSize { bytes })
+    }
+
+    fn proof_parts(&self, height: u64, index: u32) -> Result<Option<ProofParts>, StoreError> {
+        self.read(|c| {
+            let block = c
+                .prepare_cached(
+                    "SELECT header, first_seq, event_count, tree FROM blocks WHERE height = ?1",
+                )?
+                .query_row(params![height as i64], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                })
+                .optional()?;
+            let Some((header, first_seq, count, tree)) = block else {
+                return Ok(None);
+            };
+            // With stored nodes only the event's chunk is read; without, the whole block.
+            let (from, to) = match tree {
+                Some(_) => {
+                    let start = i64::from(index) / CHUNK as i64 * CHUNK as i64;
+                    (start, (start + CHUNK as i64).min(count))
+                }
+                None => (0, count),
+            };
+            let bodies = c
+                .prepare_cached(
+                    "SELECT body FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                )?
+                .query_map(params![first_seq + from, first_seq + to], |r| r.get(0))?
+                .collect::<Result<Vec<Vec<u8>>, _>>()?;
+            Ok(Some(ProofParts {
+                header,
+                event_count: count as u64,
+                tree,
+                first_index: from as u32,
+                bodies,
+            }))
+        })
     }
 }

@@ -2,16 +2,18 @@
 //! fixtures generator (commission → pack → M hops of ship/receive → unpack → dispense).
 //! Prints ingest throughput and p50/p95 latencies, then hands the same calls to
 //! criterion. Size: `TRACE_BENCH_ITEMS` (default 20000 packs), `TRACE_BENCH_HOPS`
-//! (default 10).
+//! (default 10). `TRACE_BENCH_STORE=postgres` runs the same on PostgreSQL (`DATABASE_URL`,
+//! default the local `test` database) in a fresh schema dropped afterwards.
 #![allow(missing_docs)] // criterion_group! generates an undocumented public fn
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixtures::generator::{Config, generate};
 use fixtures::{PeerLayout, demo};
-use ledger::{Block, Ledger, Modules, OrgId, SqliteStore};
+use ledger::{Block, Ledger, Modules, OrgId, SqliteStore, Store};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use store_postgres::PgStore;
 use trace::{BlockCache, Trace, Verdict, provenance, provenance_cached, verify};
 
 const T0: i64 = 1_767_225_600_000;
@@ -20,6 +22,7 @@ struct Bench {
     ledger: Arc<Ledger>,
     items: Vec<String>,
     events: usize,
+    pg: Option<Arc<PgStore>>,
     _dir: tempfile::TempDir,
 }
 
@@ -46,7 +49,20 @@ fn build() -> Bench {
     let work = generate(&d, &config);
     let generated = started.elapsed();
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).expect("store"));
+    let pg = (std::env::var("TRACE_BENCH_STORE").as_deref() == Ok("postgres")).then(|| {
+        let url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("trace_bench_{}", std::process::id());
+        println!("store: PostgreSQL, schema {schema}");
+        Arc::new(PgStore::open(&url, Some(&schema)).expect("PostgreSQL store"))
+    });
+    let store: Arc<dyn Store> = match &pg {
+        Some(pg) => pg.clone(),
+        None => {
+            println!("store: SQLite");
+            Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).expect("store"))
+        }
+    };
     let ledger =
         Arc::new(Ledger::init(store, Modules::new().with(Trace), d.genesis(T0)).expect("init"));
     let peer = &d.consortium.peers[0];
@@ -86,6 +102,7 @@ fn build() -> Bench {
         ledger,
         events: work.len(),
         items: work.items,
+        pg,
         _dir: dir,
     }
 }
@@ -165,6 +182,11 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+    if let Some(pg) = &b.pg {
+        let schema = pg.schema().expect("bench schema").to_string();
+        pg.execute_raw(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .expect("dropping the bench schema");
+    }
 }
 
 /// `(01)GTIN(21)SERIAL` as a Digital Link path.

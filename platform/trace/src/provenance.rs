@@ -9,8 +9,7 @@
 use crate::code::{Code, ScanProblem, ScannedCode};
 use crate::events::{MODULE, TraceEvent};
 use crate::state;
-use ledger::hash::sha256;
-use ledger::merkle::{self, InclusionProof};
+use ledger::merkle::InclusionProof;
 use ledger::{
     ActorId, BlockHash, BlockHeader, Digest, EventId, EventRecord, Ledger, OrgId, StoreError,
 };
@@ -77,38 +76,55 @@ pub enum ProvenanceError {
 
 type Pos = (u64, u32);
 
-/// Block headers and event ids already read, by height. Committed blocks never change,
-/// so entries never go stale; the cache forgets everything when it reaches its size.
-/// Share one per ledger (it is `Sync`) to spare provenance queries re-reading blocks.
+/// Proofs already made, by (height, position). Committed blocks never change, so entries
+/// never go stale; the cache forgets everything when it reaches its size. Share one per
+/// ledger (it is `Sync`) to spare repeated provenance queries the store reads.
 pub struct BlockCache {
-    blocks: Mutex<HashMap<u64, Arc<Tree>>>,
+    proofs: Mutex<HashMap<Pos, Arc<Proved>>>,
     capacity: usize,
 }
 
+/// An event's block header and inclusion proof.
+struct Proved {
+    header: BlockHeader,
+    proof: InclusionProof,
+}
+
 impl BlockCache {
-    /// A cache of at most `capacity` blocks.
+    /// A cache of at most `capacity` proofs.
     pub fn new(capacity: usize) -> Self {
         Self {
-            blocks: Mutex::new(HashMap::new()),
+            proofs: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
         }
     }
 
-    fn get(&self, ledger: &Ledger, height: u64) -> Result<Arc<Tree>, StoreError> {
-        if let Some(hit) = self.lock().get(&height) {
+    /// The proof of the event at `pos`, read through the ledger (its chunk of the block
+    /// and the block's stored Merkle nodes, checked against the header) unless cached.
+    fn get(&self, ledger: &Ledger, pos: Pos, id: &EventId) -> Result<Arc<Proved>, StoreError> {
+        if let Some(hit) = self.lock().get(&pos) {
             return Ok(hit.clone());
         }
-        let entry = Arc::new(block_tree(ledger, height)?);
-        let mut blocks = self.lock();
-        if blocks.len() >= self.capacity {
-            blocks.clear();
+        let (height, index) = pos;
+        let (header, proved_id, proof) = ledger
+            .prove_at(height, index)?
+            .ok_or_else(|| StoreError::Corrupt(format!("event {id} is not in block {height}")))?;
+        if proved_id != *id {
+            return Err(StoreError::Corrupt(format!(
+                "block {height} holds another event at position {index} than {id}"
+            )));
         }
-        blocks.insert(height, entry.clone());
+        let entry = Arc::new(Proved { header, proof });
+        let mut proofs = self.lock();
+        if proofs.len() >= self.capacity {
+            proofs.clear();
+        }
+        proofs.insert(pos, entry.clone());
         Ok(entry)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Tree>>> {
-        self.blocks.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Pos, Arc<Proved>>> {
+        self.proofs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -145,14 +161,9 @@ pub fn provenance_of(
     )?;
     let mut events = Vec::with_capacity(found.len());
     for ((height, index), (rec, via)) in found {
-        let block = cache.get(ledger, height)?;
-        let header = &block.header;
-        let proof = block.prove(index as usize).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "event {} is not in block {height}",
-                rec.envelope.id()
-            ))
-        })?;
+        let proved = cache.get(ledger, (height, index), &rec.envelope.id())?;
+        let header = &proved.header;
+        let proof = proved.proof.clone();
         let cbv = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload())
             .map(|e| e.cbv())
             .ok();
@@ -181,42 +192,6 @@ pub fn provenance_of(
         code: code.clone(),
         events,
     })
-}
-
-/// A block's header with its whole Merkle tree, so every event of it proves cheaply.
-struct Tree {
-    header: BlockHeader,
-    tree: merkle::Tree,
-}
-
-impl Tree {
-    fn prove(&self, index: usize) -> Option<InclusionProof> {
-        self.tree.prove(index)
-    }
-}
-
-/// Reads a block's stored rows: event ids are the SHA-256 of the stored canonical bytes,
-/// so no event is parsed. (The block is read whole: a store query for ids alone, or
-/// stored tree nodes, would make cold proofs cheaper still.)
-fn block_tree(ledger: &Ledger, height: u64) -> Result<Tree, StoreError> {
-    let raw = ledger
-        .store()
-        .raw_block(height)?
-        .ok_or_else(|| StoreError::Corrupt(format!("block {height} is missing")))?;
-    let header: BlockHeader = serde_json::from_slice(&raw.header)
-        .map_err(|e| StoreError::Corrupt(format!("header of block {height}: {e}")))?;
-    let ids: Vec<EventId> = raw
-        .events
-        .iter()
-        .map(|e| EventId(sha256(&e.body).0))
-        .collect();
-    let tree = merkle::Tree::new(&ids);
-    if tree.root() != header.merkle_root {
-        return Err(StoreError::Corrupt(format!(
-            "block {height}: the events do not hash to the header's Merkle root"
-        )));
-    }
-    Ok(Tree { header, tree })
 }
 
 /// Events of `code` within `window`, and recursively of the containers it was in.

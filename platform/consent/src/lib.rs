@@ -6,6 +6,7 @@
 
 mod events;
 pub mod fhir;
+mod index;
 mod queries;
 mod rules;
 mod state;
@@ -14,6 +15,7 @@ pub use events::{
     Access, Category, ConsentEvent, Grant, Grantee, MODULE, NotifyRecall, Purpose,
     RegisterDocument, Revoke,
 };
+pub use index::{CHANGED_TOPIC, ConsentIndex};
 pub use queries::{PatientIndex, access_log, consent, patient_index};
 pub use rules::{Consent, codes};
 pub use state::{
@@ -23,3 +25,5 @@ pub use state::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod index_tests;

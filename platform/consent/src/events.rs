@@ -183,7 +183,8 @@ impl ConsentEvent {
     }
 }
 
-fn check_document_id(id: &str) -> Result<(), Rejection> {
+/// Checks a document id: 1-64 of A-Z a-z 0-9 . _ - (an opaque id, never a name).
+pub fn check_document_id(id: &str) -> Result<(), Rejection> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id

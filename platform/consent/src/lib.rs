@@ -12,11 +12,11 @@ mod rules;
 mod state;
 
 pub use events::{
-    Access, Category, ConsentEvent, Grant, Grantee, MODULE, NotifyRecall, Purpose,
+    Access, Category, ConsentEvent, check_document_id, Grant, Grantee, MODULE, NotifyRecall, Purpose,
     RegisterDocument, Revoke,
 };
 pub use index::{CHANGED_TOPIC, ConsentIndex};
-pub use queries::{PatientIndex, access_log, consent, patient_index};
+pub use queries::{PatientIndex, access, access_log, consent, patient_index};
 pub use rules::{Consent, codes};
 pub use state::{
     AccessRecord, ConsentRecord, ConsentStatus, Decision, DocumentRecord, consents_of, decide,

@@ -29,6 +29,11 @@ pub fn consent(ledger: &Ledger, id: &EventId) -> Result<Option<ConsentRecord>, S
     ledger.read(MODULE, |s| s.get_json(&consent_key(id)))
 }
 
+/// One recorded access decision, by its `access` event.
+pub fn access(ledger: &Ledger, event: &EventId) -> Result<Option<AccessRecord>, StoreError> {
+    ledger.read(MODULE, |s| s.get_json(&access_key(event)))
+}
+
 /// A patient's personal index.
 pub fn patient_index(ledger: &Ledger, patient: &PatientRef) -> Result<PatientIndex, StoreError> {
     ledger.read(MODULE, |s| {

@@ -16,7 +16,7 @@ pub use events::{
     RegisterDocument, Revoke,
 };
 pub use index::{CHANGED_TOPIC, ConsentIndex};
-pub use queries::{PatientIndex, access, access_log, consent, patient_index};
+pub use queries::{PatientIndex, access, access_log, consent, custodian, patient_index};
 pub use rules::{Consent, codes};
 pub use state::{
     AccessRecord, ConsentRecord, ConsentStatus, Decision, DocumentRecord, consents_of, decide,

@@ -263,10 +263,9 @@ fn patient_ref(text: &str) -> Result<PatientRef> {
 fn readable(ctx: &Context<'_>, patient: Option<&str>) -> Result<PatientRef> {
     match who(ctx)? {
         Who::Patient(p) => match patient {
-            Some(text) if patient_ref(text)? != p.patient => Err(error(
-                FORBIDDEN,
-                "a patient reads only their own records",
-            )),
+            Some(text) if patient_ref(text)? != p.patient => {
+                Err(error(FORBIDDEN, "a patient reads only their own records"))
+            }
             _ => Ok(p.patient.clone()),
         },
         Who::Member(c) => {
@@ -385,7 +384,11 @@ impl ConsentQuery {
     }
 
     /// Every access decision on a patient's documents, oldest first.
-    async fn access_log(&self, ctx: &Context<'_>, patient: Option<String>) -> Result<Vec<EmrAccess>> {
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<String>,
+    ) -> Result<Vec<EmrAccess>> {
         let patient = readable(ctx, patient.as_deref())?;
         let log = consent::access_log(ledger(ctx)?, &patient).map_err(internal)?;
         Ok(log.into_iter().map(Into::into).collect())
@@ -404,14 +407,26 @@ impl ConsentMutation {
             (Some(text), _) => patient_ref(text)?,
             (None, Who::Patient(p)) => p.patient.clone(),
             (None, Who::Member(_)) => {
-                return Err(error(BAD_INPUT, "name the patient: `patient: \"<reference>\"`"));
+                return Err(error(
+                    BAD_INPUT,
+                    "name the patient: `patient: \"<reference>\"`",
+                ));
             }
         };
         let actor = signer_for(ctx, &patient)?;
         let grantee = match (&input.grantee.org, &input.grantee.actor) {
-            (Some(o), None) => json!({"org": o.parse::<OrgId>().map_err(|e| error(BAD_INPUT, e.to_string()))?}),
-            (None, Some(a)) => json!({"actor": a.parse::<ActorId>().map_err(|e| error(BAD_INPUT, e.to_string()))?}),
-            _ => return Err(error(BAD_INPUT, "name exactly one of grantee.org and grantee.actor")),
+            (Some(o), None) => {
+                json!({"org": o.parse::<OrgId>().map_err(|e| error(BAD_INPUT, e.to_string()))?})
+            }
+            (None, Some(a)) => {
+                json!({"actor": a.parse::<ActorId>().map_err(|e| error(BAD_INPUT, e.to_string()))?})
+            }
+            _ => {
+                return Err(error(
+                    BAD_INPUT,
+                    "name exactly one of grantee.org and grantee.actor",
+                ));
+            }
         };
         let purposes: Vec<consent::Purpose> = input.purposes.iter().map(|p| (*p).into()).collect();
         let categories: Vec<consent::Category> =

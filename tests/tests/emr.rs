@@ -23,7 +23,11 @@ fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -113,7 +117,8 @@ fn error_code(answer: &Value) -> Option<&str> {
     answer["errors"][0]["extensions"]["code"].as_str()
 }
 
-const GRANT: &str = "mutation($i: GrantConsentInput!) { grantConsent(input: $i) { id status custodian } }";
+const GRANT: &str =
+    "mutation($i: GrantConsentInput!) { grantConsent(input: $i) { id status custodian } }";
 const LOG: &str = "query($p: String) { accessLog(patient: $p) { org actor purpose granted reason tampered consent } }";
 
 #[test]
@@ -121,7 +126,10 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("peer");
     let mut peer = Peer::serve(&dir, &["--demo", "--no-seed"]).unwrap();
-    assert!(dir.join("keys/emr.key").exists(), "init creates the EMR key");
+    assert!(
+        dir.join("keys/emr.key").exists(),
+        "init creates the EMR key"
+    );
     let hospital = token(&dir, "st-mary/admin");
     let surgeon = token(&dir, "st-mary/surgeon");
     let payer = token(&dir, "carehealth/adjudicator");
@@ -140,14 +148,20 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     let raw = std::fs::read(dir.join("emr.sqlite")).unwrap_or_default();
     let wal = std::fs::read(dir.join("emr.sqlite-wal")).unwrap_or_default();
     for bytes in [&raw, &wal] {
-        assert!(!bytes.windows(11).any(|w| w == b"Haemoglobin"), "stored in clear");
+        assert!(
+            !bytes.windows(11).any(|w| w == b"Haemoglobin"),
+            "stored in clear"
+        );
     }
     let again = store(
         &peer,
         &hospital,
         &json!({"patient": patient, "document": "lab-0001", "category": "lab", "content": base64(b"other")}),
     );
-    assert_eq!((again.status, again.json()["code"].clone()), (409, json!("DUPLICATE_DOCUMENT")));
+    assert_eq!(
+        (again.status, again.json()["code"].clone()),
+        (409, json!("DUPLICATE_DOCUMENT"))
+    );
     let bad = store(
         &peer,
         &hospital,
@@ -161,7 +175,10 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
         &payer,
         &json!({"patient": patient, "document": "lab-0003", "category": "lab", "content": base64(b"x")}),
     );
-    assert_eq!((refused.status, refused.json()["code"].clone()), (422, json!("NOT_A_HOSPITAL")));
+    assert_eq!(
+        (refused.status, refused.json()["code"].clone()),
+        (422, json!("NOT_A_HOSPITAL"))
+    );
 
     // no consent yet: denied, and recorded
     let denied = fetch(&peer, &payer, "lab-0001", "payment");
@@ -177,14 +194,20 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
         GRANT,
         json!({"i": {"patient": patient, "grantee": {"org": "carehealth"}, "purposes": ["PAYMENT"], "categories": ["LAB"], "start": now() - DAY}}),
     );
-    let consent = g["data"]["grantConsent"]["id"].as_str().unwrap_or_else(|| panic!("{g}")).to_string();
+    let consent = g["data"]["grantConsent"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{g}"))
+        .to_string();
     assert_eq!(g["data"]["grantConsent"]["custodian"], "st-mary");
     let served = fetch(&peer, &payer, "lab-0001", "payment");
     assert_eq!(served.status, 200, "{}", served.json());
     assert_eq!(served.body, letter);
     assert!(served.access_event.is_some());
     // the consent covers payment, not research
-    assert_eq!(fetch(&peer, &payer, "lab-0001", "research").json()["reason"], "PURPOSE_NOT_COVERED");
+    assert_eq!(
+        fetch(&peer, &payer, "lab-0001", "research").json()["reason"],
+        "PURPOSE_NOT_COVERED"
+    );
 
     // revoked: the next access is denied, and recorded
     let r = gql(
@@ -207,7 +230,10 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     );
     assert!(g["errors"].is_null(), "{g}");
     let expired = fetch(&peer, &agency, "lab-0001", "research");
-    assert_eq!((expired.status, expired.json()["reason"].clone()), (403, json!("CONSENT_EXPIRED")));
+    assert_eq!(
+        (expired.status, expired.json()["reason"].clone()),
+        (403, json!("CONSENT_EXPIRED"))
+    );
 
     // the custodian reads its own record for treatment
     assert_eq!(fetch(&peer, &surgeon, "lab-0001", "treatment").body, letter);
@@ -216,7 +242,11 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     {
         let db = rusqlite::Connection::open(dir.join("emr.sqlite")).unwrap();
         let mut sealed: Vec<u8> = db
-            .query_row("SELECT sealed FROM emr WHERE document = 'lab-0001'", [], |r| r.get(0))
+            .query_row(
+                "SELECT sealed FROM emr WHERE document = 'lab-0001'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         sealed[3] ^= 0x20;
         db.execute(
@@ -245,7 +275,9 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
             )
         })
         .collect();
-    let row = |org: &str, granted, reason: &str, tampered| (org.to_string(), granted, reason.to_string(), tampered);
+    let row = |org: &str, granted, reason: &str, tampered| {
+        (org.to_string(), granted, reason.to_string(), tampered)
+    };
     assert_eq!(
         rows,
         vec![
@@ -260,11 +292,25 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     );
 
     // roles: the payer may not read the patient's log; the patient reads their own
-    assert_eq!(error_code(&gql(&peer, &payer, LOG, json!({"p": patient}))), Some("FORBIDDEN"));
+    assert_eq!(
+        error_code(&gql(&peer, &payer, LOG, json!({"p": patient}))),
+        Some("FORBIDDEN")
+    );
     let out = pedigree(&[
-        "token", "create", "--data-dir", dir.to_str().unwrap(), "--actor", "st-mary/admin", "--patient", &patient,
+        "token",
+        "create",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--actor",
+        "st-mary/admin",
+        "--patient",
+        &patient,
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mine = created["token"].as_str().unwrap();
     let index = gql(
@@ -279,9 +325,15 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
     assert_eq!(pi["documents"][0]["digest"], sha256(&letter).to_hex());
     assert_eq!(pi["accesses"].as_array().unwrap().len(), 7);
     let other = sha256(b"someone else").to_hex();
-    assert_eq!(error_code(&gql(&peer, mine, LOG, json!({"p": other}))), Some("FORBIDDEN"));
+    assert_eq!(
+        error_code(&gql(&peer, mine, LOG, json!({"p": other}))),
+        Some("FORBIDDEN")
+    );
     // a patient's token does nothing else
-    assert_eq!(error_code(&gql(&peer, mine, "{ recalls { id } }", json!({}))), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error_code(&gql(&peer, mine, "{ recalls { id } }", json!({}))),
+        Some("UNAUTHENTICATED")
+    );
     assert_eq!(fetch(&peer, mine, "lab-0001", "treatment").status, 401);
     // the patient grants research consent themselves (signed by their hospital's actor)
     let g = gql(
@@ -294,5 +346,9 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
 
     peer.stop();
     let audit = pedigree(&["audit", "--data-dir", dir.to_str().unwrap()]);
-    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
 }

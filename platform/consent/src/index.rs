@@ -11,12 +11,12 @@
 //! the state-based rule; and it keeps all of a patient's consents, where the state-based
 //! rule reads at most [`crate::state::MAX_CONSENTS_PER_PATIENT`].
 
+use crate::Grantee;
 use crate::events::{Category, MODULE, Purpose};
 use crate::state::{
     ConsentRecord, Decision, DocumentRecord, consent_key, custodian_key, decide_among,
     document_key, patient_prefix,
 };
-use crate::Grantee;
 use ledger::state::StateViewExt;
 use ledger::{ActorId, CommitNotice, Ledger, OrgId, PatientRef, StateView, StoreError};
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -139,7 +139,11 @@ impl ConsentIndex {
                     };
                     if let Err(e) = index.apply(&ledger, &notice) {
                         // Fail closed: the index stays behind and access waits, then refuses.
-                        tracing::error!(code = e.code(), height = notice.height, "the consent index could not read committed state");
+                        tracing::error!(
+                            code = e.code(),
+                            height = notice.height,
+                            "the consent index could not read committed state"
+                        );
                     }
                 }
             })
@@ -283,6 +287,9 @@ impl ConsentIndex {
 }
 
 /// Reads the module's committed state.
-pub(crate) fn read<T>(ledger: &Ledger, f: impl FnOnce(&dyn StateView) -> T) -> Result<T, StoreError> {
+pub(crate) fn read<T>(
+    ledger: &Ledger,
+    f: impl FnOnce(&dyn StateView) -> T,
+) -> Result<T, StoreError> {
     ledger.read(MODULE, f)
 }

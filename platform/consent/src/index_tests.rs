@@ -133,7 +133,9 @@ fn assert_agrees(net: &TestNet, index: &ConsentIndex) {
                     for at in [T0 - 4 * DAY, T0 - DAY, T0, T0 + DAY + 1, T0 + 5 * DAY] {
                         let from_state = net
                             .ledger
-                            .read(MODULE, |s| decide(s, &p, &org, &actor, purpose, category, at))
+                            .read(MODULE, |s| {
+                                decide(s, &p, &org, &actor, purpose, category, at)
+                            })
                             .unwrap();
                         let from_index = index.decide(&p, &org, &actor, purpose, category, at);
                         assert_eq!(
@@ -200,18 +202,39 @@ fn revocation_reaches_the_index_for_the_next_decision_and_documents_are_indexed(
     assert!(d.granted);
     assert_eq!(d.consent, Some(c));
     // expired
-    let late = index.decide(&p, &payer, &adjudicator, Purpose::Payment, Category::Lab, T0 + DAY);
+    let late = index.decide(
+        &p,
+        &payer,
+        &adjudicator,
+        Purpose::Payment,
+        Category::Lab,
+        T0 + DAY,
+    );
     assert_eq!((late.granted, late.reason), (false, "CONSENT_EXPIRED"));
     net.ok("st-mary/admin", MODULE, "revoke", json!({"consent": c}));
     caught_up(&net, &index);
-    let d = index.decide(&p, &payer, &adjudicator, Purpose::Payment, Category::Lab, T0);
+    let d = index.decide(
+        &p,
+        &payer,
+        &adjudicator,
+        Purpose::Payment,
+        Category::Lab,
+        T0,
+    );
     assert_eq!((d.granted, d.reason), (false, "CONSENT_REVOKED"));
     // the custodian reads its own records for treatment
     let st_mary = OrgId::new("st-mary").unwrap();
     let surgeon = ActorId::new("st-mary/surgeon").unwrap();
     assert!(
         index
-            .decide(&p, &st_mary, &surgeon, Purpose::Treatment, Category::Lab, T0)
+            .decide(
+                &p,
+                &st_mary,
+                &surgeon,
+                Purpose::Treatment,
+                Category::Lab,
+                T0
+            )
             .granted
     );
     assert!(index.document("lab-2").is_none());

@@ -12,8 +12,8 @@ mod rules;
 mod state;
 
 pub use events::{
-    Access, Category, ConsentEvent, check_document_id, Grant, Grantee, MODULE, NotifyRecall, Purpose,
-    RegisterDocument, Revoke,
+    Access, Category, ConsentEvent, Grant, Grantee, MODULE, NotifyRecall, Purpose,
+    RegisterDocument, Revoke, check_document_id,
 };
 pub use index::{CHANGED_TOPIC, ConsentIndex};
 pub use queries::{PatientIndex, access, access_log, consent, custodian, patient_index};
@@ -24,6 +24,6 @@ pub use state::{
 };
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod index_tests;
+#[cfg(test)]
+mod tests;

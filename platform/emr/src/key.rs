@@ -22,9 +22,8 @@ impl Key {
     /// Reads 64 hex digits (surrounding whitespace ignored).
     pub fn from_hex(text: &str) -> Result<Self, EmrError> {
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut bytes).map_err(|_| {
-            EmrError::BadKey("an EMR key file holds exactly 64 hex digits".into())
-        })?;
+        hex::decode_to_slice(text.trim(), &mut bytes)
+            .map_err(|_| EmrError::BadKey("an EMR key file holds exactly 64 hex digits".into()))?;
         Ok(Self(bytes))
     }
 
@@ -44,7 +43,10 @@ impl Key {
     pub fn write_new(&self, path: &Path) -> Result<(), EmrError> {
         use std::io::Write;
         let fail = |e: std::io::Error| {
-            EmrError::BadKey(format!("cannot write the EMR key file {}: {e}", path.display()))
+            EmrError::BadKey(format!(
+                "cannot write the EMR key file {}: {e}",
+                path.display()
+            ))
         };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(fail)?;

@@ -46,17 +46,17 @@ fn caller_and_store(
     state: &Http,
     api: &Api,
     req: &HttpRequest,
-) -> Result<(Caller, Arc<emr::EmrStore>), HttpResponse> {
+) -> Result<(Caller, Arc<emr::EmrStore>), Box<HttpResponse>> {
     let caller = match api.tokens.authenticate(req, &state.node.ledger) {
         Ok(Some(c)) => c,
-        Ok(None) | Err(_) => return Err(unauthenticated()),
+        Ok(None) | Err(_) => return Err(Box::new(unauthenticated())),
     };
     let store = state.node.emr.clone().ok_or_else(|| {
-        error(
+        Box::new(error(
             StatusCode::NOT_FOUND,
             "EMR_NOT_KEPT",
             "this peer keeps no EMR documents (its peer.toml has no [emr] section)",
-        )
+        ))
     })?;
     Ok((caller, store))
 }
@@ -116,7 +116,7 @@ async fn store(
 ) -> HttpResponse {
     let (caller, store) = match caller_and_store(&state, &api, &req) {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if body.len() > MAX_BODY {
         return error(
@@ -210,21 +210,15 @@ struct FetchQuery {
     purpose: Option<String>,
 }
 
-fn purpose(q: &FetchQuery) -> Result<Purpose, HttpResponse> {
+fn purpose(q: &FetchQuery) -> Option<Purpose> {
     let text = q.purpose.as_deref().unwrap_or("treatment");
-    serde_json::from_value(json!(text)).map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "BAD_PURPOSE",
-            "purpose is treatment, payment, research or recall_notification",
-        )
-    })
+    serde_json::from_value(json!(text)).ok()
 }
 
 /// What the peer found when it opened the document for a caller the index allowed.
 enum Opened {
     /// Not opened: the index refused the caller.
-    NotOpened,
+    Withheld,
     /// The content, matching the digest on the ledger.
     Intact(Vec<u8>),
     /// Missing from the store, not opening, or not matching the digest.
@@ -240,11 +234,14 @@ async fn fetch(
 ) -> HttpResponse {
     let (caller, store) = match caller_and_store(&state, &api, &req) {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
-    let purpose = match purpose(&query) {
-        Ok(p) => p,
-        Err(resp) => return resp,
+    let Some(purpose) = purpose(&query) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BAD_PURPOSE",
+            "purpose is treatment, payment, research or recall_notification",
+        );
     };
     let document = path.into_inner();
     let node: Arc<Node> = state.node.clone();
@@ -278,7 +275,7 @@ async fn fetch(
             Err(_) => return shutting_down(),
         }
     } else {
-        Opened::NotOpened
+        Opened::Withheld
     };
     let tampered = matches!(opened, Opened::Tampered);
     let mut payload = json!({"document": document, "purpose": purpose});
@@ -332,7 +329,7 @@ async fn fetch(
             "access_event": event,
             "message": "the stored document does not match its digest on the ledger; the access was recorded as tampered and the custodian told",
         })),
-        Opened::NotOpened => error(
+        Opened::Withheld => error(
             StatusCode::CONFLICT,
             "CONSENT_CHANGED",
             "consent changed while the access was being recorded; ask again",

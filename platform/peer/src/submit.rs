@@ -90,7 +90,10 @@ impl Peer for PeerLink {
     ) -> SubmitFuture {
         let node = self.node.clone();
         let actor = actor.clone();
-        Box::pin(async move { node.commit_as(&actor, module, events.into_iter().collect()).await })
+        Box::pin(async move {
+            node.commit_as(&actor, module, events.into_iter().collect())
+                .await
+        })
     }
 
     fn commits(&self) -> CommitStream {

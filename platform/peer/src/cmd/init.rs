@@ -2,8 +2,7 @@
 //! either for the demo consortium or for a real consortium config.
 
 use crate::config::{
-    DataDir, EmrConfig, OrdererConfig, PeerConfig, StoreConfig, actor_key_file, read_key,
-    write_key,
+    DataDir, EmrConfig, OrdererConfig, PeerConfig, StoreConfig, actor_key_file, read_key, write_key,
 };
 use crate::node::{modules, open_store};
 use anyhow::{Context, Result, bail};

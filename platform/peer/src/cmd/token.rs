@@ -55,7 +55,10 @@ fn create(args: CreateArgs) -> Result<()> {
     if let Some(text) = &args.patient {
         let patient = ledger::PatientRef::new(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         let token = crate::auth::create_patient(&args.data_dir, &actor, &patient)?;
-        println!("{}", serde_json::json!({"actor": actor, "patient": true, "token": token}));
+        println!(
+            "{}",
+            serde_json::json!({"actor": actor, "patient": true, "token": token})
+        );
         return Ok(());
     }
     let token = crate::auth::create(&args.data_dir, std::slice::from_ref(&actor))?

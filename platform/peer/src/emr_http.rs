@@ -13,7 +13,7 @@
 
 use crate::api::Api;
 use crate::auth::unauthenticated;
-use crate::http::{Http, MAX_BODY, error};
+use crate::http::{Http, error, read_body};
 use crate::node::Node;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -112,19 +112,17 @@ async fn store(
     state: web::Data<Http>,
     api: web::Data<Api>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let (caller, store) = match caller_and_store(&state, &api, &req) {
         Ok(x) => x,
         Err(resp) => return *resp,
     };
-    if body.len() > MAX_BODY {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            format!("a document is at most {MAX_BODY} bytes of JSON"),
-        );
-    }
+    // At most MAX_BODY bytes of JSON: a document of about 6 MiB once base64-encoded.
+    let body = match read_body(payload).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
     // serde's message may quote the offending value; only say which field is wrong.
     let input: StoreBody = match serde_json::from_slice(&body) {
         Ok(b) => b,

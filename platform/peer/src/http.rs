@@ -74,7 +74,8 @@ async fn chain(state: web::Data<Http>) -> HttpResponse {
     }))
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
+/// Reads a request body of at most [`MAX_BODY`] bytes.
+pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {

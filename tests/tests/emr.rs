@@ -304,7 +304,22 @@ fn store_grant_fetch_revoke_deny_and_detect_tampering() {
         ]
     );
 
-    // roles: the payer may not read the patient's log; the patient reads their own
+    // roles: a regulator reads any patient; a hospital pharmacist may not grant
+    let read = gql(&peer, &agency, LOG, json!({"p": patient}));
+    assert_eq!(
+        read["data"]["accessLog"].as_array().map(Vec::len),
+        Some(8),
+        "{read}"
+    );
+    let pharmacist = token(&dir, "st-mary/pharmacist");
+    let g = gql(
+        &peer,
+        &pharmacist,
+        GRANT,
+        json!({"i": {"patient": patient, "grantee": {"org": "carehealth"}, "purposes": ["PAYMENT"], "categories": ["ALL"]}}),
+    );
+    assert_eq!(error_code(&g), Some("FORBIDDEN"), "{g}");
+    // the payer may not read the patient's log; the patient reads their own
     assert_eq!(
         error_code(&gql(&peer, &payer, LOG, json!({"p": patient}))),
         Some("FORBIDDEN")

@@ -166,6 +166,23 @@ pub trait Peer: Send + Sync {
     /// (else a `COMMIT_TIMEOUT` rejection). A refusal at admission is the rejection.
     fn submit(&self, actor: &ActorId, events: Vec<(&'static str, Value)>) -> SubmitFuture;
 
+    /// Like [`Peer::submit`], for events of another module (e.g. `consent`). A peer that
+    /// signs only trace events answers `UNAVAILABLE`.
+    fn submit_to(
+        &self,
+        module: &'static str,
+        actor: &ActorId,
+        events: Vec<(&'static str, Value)>,
+    ) -> SubmitFuture {
+        let _ = (actor, events);
+        Box::pin(async move {
+            Err(Rejection::new(
+                "UNAVAILABLE",
+                format!("this peer does not sign {module} events"),
+            ))
+        })
+    }
+
     /// Every block committed from now on.
     fn commits(&self) -> CommitStream;
 }

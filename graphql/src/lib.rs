@@ -5,10 +5,12 @@
 //!
 //! Every error carries a stable `extensions.code` ([`errors`]). Requests carry the
 //! authenticated [`Caller`] in their data; without one only `chain` and `organizations`
-//! answer, every other field fails with `UNAUTHENTICATED`.
+//! answer, every other field fails with `UNAUTHENTICATED`. A patient's token carries a
+//! [`PatientCaller`] instead, which only the consent fields accept.
 
 mod caller;
 mod chain;
+mod consent;
 pub mod errors;
 mod trace;
 
@@ -18,6 +20,7 @@ pub use crate::trace::types::{
 pub use crate::trace::{TraceMutation, TraceQuery, TraceSubscription, verification};
 pub use caller::{Action, Caller, CommitStream, Peer, SubmitFuture};
 pub use chain::{ChainInfo, ChainQuery, Organization};
+pub use consent::{ConsentMutation, ConsentQuery, PatientCaller};
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use ledger::Ledger;
@@ -25,11 +28,11 @@ use std::sync::Arc;
 
 /// The root query: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Query(ChainQuery, TraceQuery);
+pub struct Query(ChainQuery, TraceQuery, ConsentQuery);
 
 /// The root mutation: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TraceMutation);
+pub struct Mutation(TraceMutation, ConsentMutation);
 
 /// The root subscription: each module contributes one object.
 #[derive(MergedSubscription, Default)]

@@ -1,8 +1,10 @@
-//! Consent checks per second (target: at least 100,000 per core in process): the pure
-//! decision over a patient's consents, and the whole check reading state from SQLite.
+//! Consent checks per second (target: at least 100,000 per core in process): the check
+//! the EMR access path makes on the in-memory index (with its up-to-date test against the
+//! chain head), the same check reading state from SQLite, and the pure decision over
+//! consents already loaded.
 #![allow(missing_docs)] // criterion_group! generates an undocumented public fn
 
-use consent::{Category, Consent, Purpose, decide, decide_among};
+use consent::{Category, Consent, ConsentIndex, Purpose, decide, decide_among};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fixtures::TestNet;
 use ledger::hash::sha256;
@@ -58,6 +60,25 @@ fn bench(c: &mut Criterion) {
                     )
                 })
                 .unwrap();
+            assert!(d.granted);
+        })
+    });
+    let index = ConsentIndex::start(&net.ledger).unwrap();
+    assert!(index.wait_for(net.ledger.head().height, std::time::Duration::from_secs(10)));
+    g.bench_function("check on the in-memory index", |b| {
+        b.iter(|| {
+            i += 1;
+            let p = &patients[i % patients.len()];
+            // what the access path does: is the index at the head, then decide
+            assert!(index.height() >= net.ledger.head().height);
+            let d = index.decide(
+                p,
+                &payer,
+                &actor,
+                Purpose::Payment,
+                Category::Medication,
+                now,
+            );
             assert!(d.granted);
         })
     });

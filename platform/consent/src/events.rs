@@ -40,7 +40,7 @@ pub enum Category {
 }
 
 /// Who a consent is given to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Grantee {
     /// Every actor of an organisation.
@@ -100,6 +100,10 @@ pub struct Access {
     pub document: String,
     /// Why.
     pub purpose: Purpose,
+    /// Set by the custodian's peer when the document it keeps did not match its digest
+    /// on the ledger when this access was served: the record then shows the tampering.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tampered: bool,
 }
 
 /// `consent/notify_recall`: the implanting hospital records that it told a patient about
@@ -179,7 +183,8 @@ impl ConsentEvent {
     }
 }
 
-fn check_document_id(id: &str) -> Result<(), Rejection> {
+/// Checks a document id: 1-64 of A-Z a-z 0-9 . _ - (an opaque id, never a name).
+pub fn check_document_id(id: &str) -> Result<(), Rejection> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id

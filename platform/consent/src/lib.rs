@@ -6,20 +6,24 @@
 
 mod events;
 pub mod fhir;
+mod index;
 mod queries;
 mod rules;
 mod state;
 
 pub use events::{
     Access, Category, ConsentEvent, Grant, Grantee, MODULE, NotifyRecall, Purpose,
-    RegisterDocument, Revoke,
+    RegisterDocument, Revoke, check_document_id,
 };
-pub use queries::{PatientIndex, access_log, consent, patient_index};
+pub use index::{CHANGED_TOPIC, ConsentIndex};
+pub use queries::{PatientIndex, access, access_log, consent, custodian, patient_index};
 pub use rules::{Consent, codes};
 pub use state::{
     AccessRecord, ConsentRecord, ConsentStatus, Decision, DocumentRecord, consents_of, decide,
     decide_among,
 };
 
+#[cfg(test)]
+mod index_tests;
 #[cfg(test)]
 mod tests;

@@ -4,10 +4,10 @@
 use crate::events::MODULE;
 use crate::state::{
     AccessRecord, ConsentRecord, DocumentRecord, access_key, consent_key, consents_of,
-    document_key, patient_prefix,
+    custodian_key, document_key, patient_prefix,
 };
 use ledger::state::StateViewExt;
-use ledger::{EventId, Ledger, PatientRef, StoreError};
+use ledger::{EventId, Ledger, OrgId, PatientRef, StoreError};
 use serde::Serialize;
 
 /// Most entries of each kind in a patient index.
@@ -27,6 +27,16 @@ pub struct PatientIndex {
 /// One consent.
 pub fn consent(ledger: &Ledger, id: &EventId) -> Result<Option<ConsentRecord>, StoreError> {
     ledger.read(MODULE, |s| s.get_json(&consent_key(id)))
+}
+
+/// The hospital keeping a patient's records, once it recorded any.
+pub fn custodian(ledger: &Ledger, patient: &PatientRef) -> Result<Option<OrgId>, StoreError> {
+    ledger.read(MODULE, |s| s.get_json(&custodian_key(patient)))
+}
+
+/// One recorded access decision, by its `access` event.
+pub fn access(ledger: &Ledger, event: &EventId) -> Result<Option<AccessRecord>, StoreError> {
+    ledger.read(MODULE, |s| s.get_json(&access_key(event)))
 }
 
 /// A patient's personal index.

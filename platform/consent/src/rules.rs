@@ -180,6 +180,15 @@ impl Module for Consent {
     }
 }
 
+/// Tells the peers' in-memory indexes (`crate::ConsentIndex`) which patient changed.
+fn changed(patient: &PatientRef, custodian: &OrgId) -> Notification {
+    Notification {
+        topic: crate::index::CHANGED_TOPIC.into(),
+        orgs: vec![custodian.clone()],
+        body: json!({"patient": patient}),
+    }
+}
+
 fn patient_index(patient: &PatientRef) -> Vec<u8> {
     format!("consent-patient:{}", patient.as_str()).into_bytes()
 }
@@ -211,7 +220,7 @@ fn grant(state: &mut StateTx<'_>, event: &Envelope, block: &BlockCtx, g: Grant) 
     link_patient(state, &g.patient, b'c', block.event_id.as_bytes());
     Effects {
         index: vec![patient_index(&g.patient)],
-        notifications: vec![],
+        notifications: vec![changed(&g.patient, event.org())],
     }
 }
 
@@ -224,7 +233,7 @@ fn revoke(state: &mut StateTx<'_>, block: &BlockCtx, r: Revoke) -> Effects {
     state.put_json(&consent_key(&r.consent), &c);
     Effects {
         index: vec![patient_index(&c.patient)],
-        notifications: vec![],
+        notifications: vec![changed(&c.patient, &c.custodian)],
     }
 }
 
@@ -248,7 +257,7 @@ fn register(
     link_patient(state, &d.patient, b'd', d.document.as_bytes());
     Effects {
         index: vec![patient_index(&d.patient)],
-        notifications: vec![],
+        notifications: vec![changed(&d.patient, event.org())],
     }
 }
 
@@ -275,6 +284,7 @@ fn access(state: &mut StateTx<'_>, event: &Envelope, block: &BlockCtx, a: Access
         reason: d.reason.to_string(),
         consent: d.consent,
         time: block.time,
+        tampered: a.tampered,
     };
     state.put_json(&access_key(&block.event_id), &record);
     // time first, so the patient's access log reads oldest first
@@ -284,15 +294,21 @@ fn access(state: &mut StateTx<'_>, event: &Envelope, block: &BlockCtx, a: Access
     ]
     .concat();
     link_patient(state, &doc.patient, b'a', &entry);
-    let notifications = if d.granted {
-        vec![]
-    } else {
-        vec![Notification {
+    let mut notifications = Vec::new();
+    if !d.granted {
+        notifications.push(Notification {
             topic: "emr_access_denied".into(),
             orgs: vec![doc.custodian.clone()],
             body: json!({"document": a.document, "org": event.org(), "purpose": a.purpose, "reason": d.reason}),
-        }]
-    };
+        });
+    }
+    if a.tampered {
+        notifications.push(Notification {
+            topic: "emr_tampered".into(),
+            orgs: vec![doc.custodian.clone()],
+            body: json!({"document": a.document, "access": block.event_id}),
+        });
+    }
     Effects {
         index: vec![
             patient_index(&doc.patient),

@@ -81,6 +81,9 @@ pub struct AccessRecord {
     pub consent: Option<EventId>,
     /// Block time.
     pub time: i64,
+    /// The custodian's peer found the stored document did not match its digest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tampered: bool,
 }
 
 /// The outcome of [`decide`].
@@ -164,8 +167,8 @@ pub fn decide(
 }
 
 /// The decision over consents already loaded (pure; what [`decide`] uses).
-pub fn decide_among(
-    consents: &[ConsentRecord],
+pub fn decide_among<'a>(
+    consents: impl IntoIterator<Item = &'a ConsentRecord>,
     org: &OrgId,
     actor: &ActorId,
     purpose: Purpose,

@@ -464,3 +464,39 @@ proptest! {
         prop_assert!(!decide_among(&revoked, &org, &actor, p, c, at).granted);
     }
 }
+
+#[test]
+fn a_tampered_access_is_recorded_as_such_and_the_custodian_told() {
+    let net = Net::new();
+    let p = patient(5);
+    net.ok("st-mary/admin", "register_document", json!({"patient": p, "document": "op-note-1", "digest": sha256(b"op note"), "category": "notes"}));
+    let event = net.ok(
+        "st-mary/surgeon",
+        "access",
+        json!({"document": "op-note-1", "purpose": "treatment", "tampered": true}),
+    );
+    let log = access_log(net.ledger(), &p).unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(log[0].tampered && log[0].granted);
+    assert_eq!(
+        crate::access(net.ledger(), &event).unwrap(),
+        Some(log[0].clone())
+    );
+    // an ordinary access leaves the flag out of the payload and the record
+    net.ok(
+        "st-mary/surgeon",
+        "access",
+        json!({"document": "op-note-1", "purpose": "treatment"}),
+    );
+    let log = access_log(net.ledger(), &p).unwrap();
+    assert!(!log[1].tampered);
+    assert!(
+        !serde_json::to_string(&log[1]).unwrap().contains("tampered"),
+        "records written before the flag existed read back the same"
+    );
+    assert_eq!(
+        crate::custodian(net.ledger(), &p).unwrap(),
+        Some(OrgId::new("st-mary").unwrap())
+    );
+    net.0.assert_audit_passes();
+}

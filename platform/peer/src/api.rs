@@ -41,9 +41,13 @@ async fn post(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> HttpResponse {
-    let caller = match api.tokens.authenticate(&req, &state.node.ledger) {
-        Ok(c) => c,
-        Err(_) => return unauthenticated(),
+    // A member's token, else a patient's (which only the consent fields accept).
+    let (caller, patient) = match api.tokens.authenticate(&req, &state.node.ledger) {
+        Ok(c) => (c, None),
+        Err(_) => match api.tokens.patient(&req, &state.node.ledger) {
+            Some(p) => (None, Some(p)),
+            None => return unauthenticated(),
+        },
     };
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -77,6 +81,9 @@ async fn post(
     };
     if let Some(c) = caller {
         request = request.data(c);
+    }
+    if let Some(p) = patient {
+        request = request.data(p);
     }
     HttpResponse::Ok().json(state.schema.execute(request).await)
 }

@@ -7,9 +7,9 @@ use crate::http::error;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use anyhow::{Context, Result};
-use ledger::{ActorId, Ledger};
+use ledger::{ActorId, Ledger, PatientRef};
 use parking_lot::RwLock;
-use pedigree_graphql::Caller;
+use pedigree_graphql::{Caller, PatientCaller};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -31,7 +31,12 @@ struct TokenFile {
 struct TokenEntry {
     /// SHA-256 of the token, lowercase hex.
     sha256: String,
+    /// The actor; for a patient's token, the hospital actor who issued it and signs the
+    /// patient's grants and revocations.
     actor: ActorId,
+    /// Set on a patient's token: who the patient is on the ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patient: Option<PatientRef>,
     created_at: i64,
 }
 
@@ -78,12 +83,31 @@ pub fn create(dir: &Path, actors: &[ActorId]) -> Result<Vec<String>> {
         file.tokens.push(TokenEntry {
             sha256: hash(&token),
             actor: actor.clone(),
+            patient: None,
             created_at: now_ms(),
         });
         out.push(token);
     }
     write_private(&path, &serde_json::to_string_pretty(&file)?)?;
     Ok(out)
+}
+
+/// Creates a patient's token: it reads only that patient's consents and index, and their
+/// grants and revocations are signed by `via` (a hospital actor of this peer).
+pub fn create_patient(dir: &Path, via: &ActorId, patient: &PatientRef) -> Result<String> {
+    let path = dir.join(TOKENS_FILE);
+    let mut file = read_file(&path)?;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!("pdg_{}", hex::encode(bytes));
+    file.tokens.push(TokenEntry {
+        sha256: hash(&token),
+        actor: via.clone(),
+        patient: Some(patient.clone()),
+        created_at: now_ms(),
+    });
+    write_private(&path, &serde_json::to_string_pretty(&file)?)?;
+    Ok(token)
 }
 
 /// One demo actor in `demo-credentials.json`.
@@ -151,11 +175,14 @@ pub fn update_demo_credentials(dir: &Path, graphql: &str) -> Result<()> {
     write_private(&path, &serde_json::to_string_pretty(&c)?)
 }
 
+/// Whom a token stands for: an actor, or a patient through the actor who issued it.
+type Holder = (ActorId, Option<PatientRef>);
+
 /// The token hashes of a data directory, re-read when the file changes (so a token made
 /// by `pedigree token create` works without a restart).
 pub struct Tokens {
     path: PathBuf,
-    loaded: RwLock<(Option<SystemTime>, HashMap<String, ActorId>)>,
+    loaded: RwLock<(Option<SystemTime>, HashMap<String, Holder>)>,
 }
 
 impl Tokens {
@@ -178,7 +205,11 @@ impl Tokens {
     fn reload(&self) {
         let modified = self.modified();
         let map = match read_file(&self.path) {
-            Ok(f) => f.tokens.into_iter().map(|t| (t.sha256, t.actor)).collect(),
+            Ok(f) => f
+                .tokens
+                .into_iter()
+                .map(|t| (t.sha256, (t.actor, t.patient)))
+                .collect(),
             Err(e) => {
                 tracing::error!(error = %e, "the token file cannot be read; every token is refused");
                 HashMap::new()
@@ -187,8 +218,7 @@ impl Tokens {
         *self.loaded.write() = (modified, map);
     }
 
-    /// The actor a token belongs to.
-    pub fn actor(&self, token: &str) -> Option<ActorId> {
+    fn holder(&self, token: &str) -> Option<Holder> {
         let h = hash(token);
         if let Some(a) = self.loaded.read().1.get(&h) {
             return Some(a.clone());
@@ -197,6 +227,26 @@ impl Tokens {
             self.reload();
         }
         self.loaded.read().1.get(&h).cloned()
+    }
+
+    /// The actor a token belongs to (none for a patient's token).
+    pub fn actor(&self, token: &str) -> Option<ActorId> {
+        match self.holder(token)? {
+            (actor, None) => Some(actor),
+            (_, Some(_)) => None,
+        }
+    }
+
+    /// The patient a request's bearer token stands for, while the hospital actor who
+    /// issued it is active.
+    pub fn patient(&self, req: &HttpRequest, ledger: &Ledger) -> Option<PatientCaller> {
+        let token = bearer(req)?;
+        let (via, patient) = self.holder(token)?;
+        Caller::of(&ledger.consortium(), &via)?;
+        Some(PatientCaller {
+            patient: patient?,
+            via,
+        })
     }
 
     /// The caller a token stands for, when it names an active actor of the consortium.
@@ -212,22 +262,27 @@ impl Tokens {
         req: &HttpRequest,
         ledger: &Ledger,
     ) -> Result<Option<Caller>, Unauthenticated> {
-        let Some(value) = req.headers().get("authorization") else {
+        if req.headers().get("authorization").is_none() {
             return Ok(None);
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        match token.and_then(|t| self.caller(t, ledger)) {
+        }
+        match bearer(req).and_then(|t| self.caller(t, ledger)) {
             Some(c) => Ok(Some(c)),
             None => Err(Unauthenticated),
         }
     }
+}
+
+/// The bearer token of a request.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get("authorization")?
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 /// A token was sent but stands for no active actor.

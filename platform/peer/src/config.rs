@@ -29,6 +29,30 @@ pub struct PeerConfig {
     /// How blocks are cut.
     #[serde(default)]
     pub orderer: OrdererConfig,
+    /// The off-chain EMR store (a hospital peer's documents); none: this peer keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emr: Option<EmrConfig>,
+}
+
+/// `[emr]`: where a hospital peer keeps EMR documents, sealed under the key in `key_file`
+/// (64 hex digits, created by `pedigree init`, never logged).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmrConfig {
+    /// The SQLite file of the `emr` table.
+    pub path: PathBuf,
+    /// The sealing key.
+    pub key_file: PathBuf,
+}
+
+impl EmrConfig {
+    /// The layout `pedigree init` writes.
+    pub fn standard() -> Self {
+        Self {
+            path: "emr.sqlite".into(),
+            key_file: "keys/emr.key".into(),
+        }
+    }
 }
 
 /// The store.

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod cmd;
 mod config;
+mod emr_http;
 mod http;
 mod node;
 mod resolver;

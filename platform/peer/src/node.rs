@@ -3,7 +3,10 @@
 
 use crate::config::{DataDir, StoreConfig};
 use anyhow::{Context, Result};
-use ledger::{ActorId, Ledger, Modules, Orderer, Signer, SoloOrderer, SqliteStore, Store};
+use ledger::{
+    ActorId, Ledger, Modules, Orderer, Receipt, Rejection, Signer, SoloOrderer, SqliteStore, Store,
+};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store_postgres::PgStore;
@@ -32,6 +35,10 @@ pub struct Node {
     pub orderer: Arc<dyn Orderer>,
     /// Signers for actors whose keys this peer holds.
     pub signers: BTreeMap<ActorId, Arc<Signer>>,
+    /// The off-chain EMR store, on a peer whose config has `[emr]`.
+    pub emr: Option<Arc<emr::EmrStore>>,
+    /// Consent state in memory, kept at the chain head: what EMR access decides on.
+    pub consents: Arc<consent::ConsentIndex>,
 }
 
 /// Opens the store a data directory's config names (SQLite unless it says otherwise).
@@ -83,11 +90,71 @@ impl Node {
                 Arc::new(Signer::new(actor, org.clone(), key)),
             );
         }
+        let emr = match &dir.config.emr {
+            Some(c) => {
+                let key = emr::Key::read(&dir.path(&c.key_file))?;
+                let path = dir.path(&c.path);
+                Some(Arc::new(emr::EmrStore::open(&path, &key).with_context(
+                    || format!("cannot open the EMR store {}", path.display()),
+                )?))
+            }
+            None => None,
+        };
+        let consents =
+            consent::ConsentIndex::start(&ledger).context("loading the consent index")?;
         Ok(Self {
             dir,
             ledger,
             orderer,
             signers,
+            emr,
+            consents,
         })
+    }
+
+    /// Signs `(kind, payload)` events of `module` with `actor`'s custodial key, admits
+    /// and orders them, and answers once their block is committed (or `COMMIT_TIMEOUT`
+    /// after [`crate::http::COMMIT_WAIT`]). A refusal at admission is the rejection.
+    pub async fn commit_as(
+        &self,
+        actor: &ActorId,
+        module: &str,
+        events: Vec<(&str, Value)>,
+    ) -> Result<Receipt, Rejection> {
+        let signer = self.signers.get(actor).cloned().ok_or_else(|| {
+            Rejection::new(
+                "NO_CUSTODIAL_KEY",
+                format!(
+                    "this peer holds no key for {actor}; sign the events yourself and POST them to /events"
+                ),
+            )
+        })?;
+        let envelopes = events
+            .into_iter()
+            .map(|(kind, payload)| signer.event(module, kind, payload))
+            .collect();
+        let admitted = self
+            .ledger
+            .admit(envelopes)
+            .into_iter()
+            .collect::<Result<Vec<_>, Rejection>>()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.orderer
+            .submit(admitted, Box::new(move |r| drop(tx.send(r))));
+        let wait = crate::http::COMMIT_WAIT;
+        match tokio::time::timeout(wait, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(Rejection::new(
+                "UNAVAILABLE",
+                "the ordering service stopped; try again",
+            )),
+            Err(_) => Err(Rejection::new(
+                "COMMIT_TIMEOUT",
+                format!(
+                    "the events were accepted but not committed within {} s; look them up before sending them again",
+                    wait.as_secs()
+                ),
+            )),
+        }
     }
 }

@@ -82,6 +82,20 @@ impl Peer for PeerLink {
         })
     }
 
+    fn submit_to(
+        &self,
+        module: &'static str,
+        actor: &ActorId,
+        events: Vec<(&'static str, Value)>,
+    ) -> SubmitFuture {
+        let node = self.node.clone();
+        let actor = actor.clone();
+        Box::pin(async move {
+            node.commit_as(&actor, module, events.into_iter().collect())
+                .await
+        })
+    }
+
     fn commits(&self) -> CommitStream {
         let rx = self.commits.subscribe();
         Box::pin(stream::unfold(rx, |mut rx| async move {

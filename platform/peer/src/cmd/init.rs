@@ -2,7 +2,7 @@
 //! either for the demo consortium or for a real consortium config.
 
 use crate::config::{
-    DataDir, OrdererConfig, PeerConfig, StoreConfig, actor_key_file, read_key, write_key,
+    DataDir, EmrConfig, OrdererConfig, PeerConfig, StoreConfig, actor_key_file, read_key, write_key,
 };
 use crate::node::{modules, open_store};
 use anyhow::{Context, Result, bail};
@@ -77,7 +77,23 @@ fn base_config(peer_id: PeerId, listen: &str, custodial: bool) -> PeerConfig {
             path: "ledger.sqlite".into(),
         },
         orderer: OrdererConfig::default(),
+        emr: Some(EmrConfig::standard()),
     }
+}
+
+/// Creates the EMR store's sealing key named by the config.
+fn write_emr_key(dir: &Path, config: &PeerConfig) -> Result<()> {
+    if let Some(emr) = &config.emr {
+        let path = if emr.key_file.is_absolute() {
+            emr.key_file.clone()
+        } else {
+            dir.join(&emr.key_file)
+        };
+        emr::Key::generate()
+            .write_new(&path)
+            .context("creating the EMR store key")?;
+    }
+    Ok(())
 }
 
 /// Creates a demo data directory: every demo actor's key is held by this one peer.
@@ -92,6 +108,7 @@ pub fn init_demo(dir: &Path, listen: &str) -> Result<()> {
     for (actor, key) in &d.actor_keys {
         write_key(&dir.join("keys/actors").join(actor_key_file(actor)), key)?;
     }
+    write_emr_key(dir, &config)?;
     DataDir::write(dir, &config)?;
     let data = DataDir::open(dir)?;
     Ledger::init(open_store(&data)?, modules(), d.genesis(now_ms())).context("writing genesis")?;
@@ -134,7 +151,9 @@ fn init_consortium(args: &InitArgs) -> Result<()> {
         now_ms(),
     );
     write_key(&dir.join("keys/peer.pem"), &peer_key)?;
-    DataDir::write(dir, &base_config(peer_id, &args.listen, false))?;
+    let config = base_config(peer_id, &args.listen, false);
+    write_emr_key(dir, &config)?;
+    DataDir::write(dir, &config)?;
     let data = DataDir::open(dir)?;
     Ledger::init(open_store(&data)?, modules(), genesis).context("writing genesis")?;
     Ok(())

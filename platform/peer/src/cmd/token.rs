@@ -21,9 +21,14 @@ pub struct CreateArgs {
     /// The peer's data directory.
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// The actor, e.g. `city-pharmacy/pharmacist`.
+    /// The actor, e.g. `city-pharmacy/pharmacist`; with `--patient`, the hospital actor
+    /// who issues the patient's token and signs their grants and revocations.
     #[arg(long)]
     pub actor: String,
+    /// A patient's token instead: their reference (64 hex digits). It reads only that
+    /// patient's consents, documents and access log.
+    #[arg(long)]
+    pub patient: Option<String>,
 }
 
 /// Runs `pedigree token`.
@@ -42,7 +47,19 @@ fn create(args: CreateArgs) -> Result<()> {
     match consortium.directory().actor(&actor) {
         None => bail!("UNKNOWN_ACTOR: {actor} is not an actor of the consortium"),
         Some((_, _, a)) if a.revoked => bail!("ACTOR_REVOKED: {actor} was revoked"),
+        Some((_, role, _)) if args.patient.is_some() && role != ledger::OrgRole::Hospital => {
+            bail!("NOT_A_HOSPITAL: a patient's token is issued by an actor of their hospital")
+        }
         Some(_) => {}
+    }
+    if let Some(text) = &args.patient {
+        let patient = ledger::PatientRef::new(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let token = crate::auth::create_patient(&args.data_dir, &actor, &patient)?;
+        println!(
+            "{}",
+            serde_json::json!({"actor": actor, "patient": true, "token": token})
+        );
+        return Ok(());
     }
     let token = crate::auth::create(&args.data_dir, std::slice::from_ref(&actor))?
         .pop()

@@ -7,12 +7,16 @@
 
 mod events;
 mod evidence;
+pub mod fhir;
 mod queries;
 mod rules;
 
 pub use events::{Adjudicate, ClaimEvent, ItemKind, Line, MODULE, Submit};
 pub use evidence::{DispenseFact, Evidence, PaymentConsent};
-pub use queries::{ClaimRecord, ClaimStatus, LineResult, Outcome, claim};
+pub use queries::{
+    ClaimRecord, ClaimStatus, LineResult, MAX_LIST, MAX_SCAN, Outcome, claim, claim_by_event,
+    claims_for_payer, claims_of_provider, signed_at,
+};
 pub use rules::{Claims, codes};
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 mod caller;
 mod chain;
+mod claims;
 pub mod errors;
 mod trace;
 
@@ -17,6 +18,10 @@ pub use crate::trace::types::{
 };
 pub use crate::trace::{TraceMutation, TraceQuery, TraceSubscription, verification};
 pub use caller::{Action, Caller, CommitStream, Peer, SubmitFuture};
+pub use crate::claims::{
+    Claim, ClaimInput, ClaimItemKind, ClaimLine, ClaimLineInput, ClaimOutcome, ClaimStatus,
+    ClaimsMutation, ClaimsPeer, ClaimsQuery, LineDecision,
+};
 pub use chain::{ChainInfo, ChainQuery, Organization};
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -25,11 +30,11 @@ use std::sync::Arc;
 
 /// The root query: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Query(ChainQuery, TraceQuery);
+pub struct Query(ChainQuery, TraceQuery, ClaimsQuery);
 
 /// The root mutation: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TraceMutation);
+pub struct Mutation(TraceMutation, ClaimsMutation);
 
 /// The root subscription: each module contributes one object.
 #[derive(MergedSubscription, Default)]

@@ -78,6 +78,7 @@ async fn post(
     if let Some(c) = caller {
         request = request.data(c);
     }
+    request = request.data(crate::fhir_http::claims_peer(&state.node));
     HttpResponse::Ok().json(state.schema.execute(request).await)
 }
 

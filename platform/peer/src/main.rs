@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod cmd;
 mod config;
+mod fhir_http;
 mod http;
 mod node;
 mod resolver;

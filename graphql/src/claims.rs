@@ -4,10 +4,10 @@
 //! line and as a FHIR ClaimResponse. Writes are signed with the caller's custodial key by
 //! the peer ([`ClaimsPeer`]) and answered once committed.
 
+use crate::Organization;
 use crate::caller::{Caller, SubmitFuture, caller};
 use crate::errors::{BAD_INPUT, FORBIDDEN, NOT_FOUND, error, internal};
 use crate::trace::types::organization;
-use crate::Organization;
 use ::claims::fhir::{self, ImportContext};
 use ::claims::{ClaimRecord, ItemKind, Line, MAX_LIST, Submit};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
@@ -353,7 +353,12 @@ fn submit_of(input: ClaimInput) -> Result<Submit> {
 }
 
 /// Signs and commits one claims event as the caller.
-async fn commit(ctx: &Context<'_>, caller: &Caller, kind: &'static str, payload: Value) -> Result<Receipt> {
+async fn commit(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    kind: &'static str,
+    payload: Value,
+) -> Result<Receipt> {
     let peer = ctx.data_opt::<Arc<dyn ClaimsPeer>>().ok_or_else(|| {
         error(
             "UNAVAILABLE",
@@ -388,7 +393,11 @@ fn needs(caller: &Caller, kinds: &[OrgRole], roles: &[&str], what: &str) -> Resu
                 "{} may not {what}: it needs one of the roles {} in a {}",
                 caller.actor,
                 roles.join(", "),
-                kinds.iter().map(OrgRole::as_str).collect::<Vec<_>>().join(" or ")
+                kinds
+                    .iter()
+                    .map(OrgRole::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         ))
     }

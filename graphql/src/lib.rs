@@ -13,15 +13,15 @@ mod claims;
 pub mod errors;
 mod trace;
 
+pub use crate::claims::{
+    Claim, ClaimInput, ClaimItemKind, ClaimLine, ClaimLineInput, ClaimOutcome, ClaimStatus,
+    ClaimsMutation, ClaimsPeer, ClaimsQuery, LineDecision,
+};
 pub use crate::trace::types::{
     Event, EventReceipt, Provenance, Recall, RecallAlert, Verdict, Verification,
 };
 pub use crate::trace::{TraceMutation, TraceQuery, TraceSubscription, verification};
 pub use caller::{Action, Caller, CommitStream, Peer, SubmitFuture};
-pub use crate::claims::{
-    Claim, ClaimInput, ClaimItemKind, ClaimLine, ClaimLineInput, ClaimOutcome, ClaimStatus,
-    ClaimsMutation, ClaimsPeer, ClaimsQuery, LineDecision,
-};
 pub use chain::{ChainInfo, ChainQuery, Organization};
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};

@@ -30,7 +30,10 @@ fn read(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
         Err(e) => return (0, Value::String(e.to_string())),
     };
     let text = resp.into_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 struct Demo {
@@ -216,7 +219,10 @@ fn dispense_fhir_claim_adjudicated_then_duplicate_refused_and_graphql() {
         vec![drug_item(&pack, &dispensed, 42.5)],
     );
     let (status, body) = d.post_fhir(None, &claim);
-    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("UNAUTHENTICATED"))
+    );
     let (status, body) = d.post_fhir(Some("carehealth/adjudicator"), &claim);
     assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")));
     let (status, body) = d.post_fhir(Some("corner-pharmacy/pharmacist"), &claim);
@@ -238,7 +244,10 @@ fn dispense_fhir_claim_adjudicated_then_duplicate_refused_and_graphql() {
     assert_eq!(response["resourceType"], "ClaimResponse");
     assert_eq!(response["outcome"], "complete", "{response}");
     assert_eq!(reasons(&response), ["APPROVED"]);
-    assert_eq!(response["item"][0]["adjudication"][1]["amount"]["value"], 42.5);
+    assert_eq!(
+        response["item"][0]["adjudication"][1]["amount"]["value"],
+        42.5
+    );
     assert_eq!(response["request"]["identifier"]["value"], "FHIR-1");
     let id = response["id"].as_str().unwrap().to_string();
 
@@ -258,13 +267,19 @@ fn dispense_fhir_claim_adjudicated_then_duplicate_refused_and_graphql() {
         &format!("/fhir/ClaimResponse/{}", "0".repeat(64)),
         &d.token("carehealth/adjudicator"),
     );
-    assert_eq!((status, body["code"].as_str()), (404, Some("UNKNOWN_CLAIM")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("UNKNOWN_CLAIM"))
+    );
     let (status, exported) = d.peer.get_as(
         &format!("/fhir/Claim/{id}"),
         &d.token("city-pharmacy/pharmacist"),
     );
     assert_eq!(status, 200, "{exported}");
-    assert_eq!(exported["item"][0]["extension"][0]["valueIdentifier"]["value"], dispensed);
+    assert_eq!(
+        exported["item"][0]["extension"][0]["valueIdentifier"]["value"],
+        dispensed
+    );
 
     // the same claim again is refused as a duplicate; the same pack on a new claim is
     // double billing
@@ -360,7 +375,8 @@ fn dispense_fhir_claim_adjudicated_then_duplicate_refused_and_graphql() {
     );
     assert_eq!(code.as_deref(), Some("NOT_FOUND"));
 
-    let list = "query($p: String, $y: String) { claims(provider: $p, payer: $y) { id provider { id } } }";
+    let list =
+        "query($p: String, $y: String) { claims(provider: $p, payer: $y) { id provider { id } } }";
     let (data, _) = d.gql("city-pharmacy/pharmacist", list, json!({}));
     let ids: Vec<&str> = data["claims"]
         .as_array()
@@ -420,10 +436,6 @@ fn dispense_fhir_claim_adjudicated_then_duplicate_refused_and_graphql() {
         json!({"fhir": no_event}),
     );
     assert_eq!(code.as_deref(), Some("FHIR_NO_LEDGER_EVENT"));
-    let (_, code) = d.gql(
-        "city-pharmacy/pharmacist",
-        submit,
-        json!({"fhir": claim}),
-    );
+    let (_, code) = d.gql("city-pharmacy/pharmacist", submit, json!({"fhir": claim}));
     assert_eq!(code.as_deref(), Some("DUPLICATE_CLAIM"));
 }

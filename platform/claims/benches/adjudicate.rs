@@ -4,8 +4,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented public fn
 
 use claims::{
-    ClaimRecord, ClaimStatus, Claims, DispenseFact, Evidence, ItemKind, Line, PaymentConsent,
-    codes,
+    ClaimRecord, ClaimStatus, Claims, DispenseFact, Evidence, ItemKind, Line, PaymentConsent, codes,
 };
 use consent::{Category, Purpose};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -111,7 +110,14 @@ fn bench(c: &mut Criterion) {
     );
     let events: Vec<_> = codes[..10]
         .iter()
-        .map(|c| net.ok("city-pharmacy/pharmacist", "trace", "dispense", json!({"codes": [c]})))
+        .map(|c| {
+            net.ok(
+                "city-pharmacy/pharmacist",
+                "trace",
+                "dispense",
+                json!({"codes": [c]}),
+            )
+        })
         .collect();
     for grantee in ["carehealth", "st-mary"] {
         net.ok(

@@ -150,10 +150,19 @@ fn every_claim_refusal_has_its_code() {
         v
     };
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"resourceType": "Patient"}), codes::FHIR_WRONG_RESOURCE),
-        (with(&|v| v["status"] = "draft".into()), codes::FHIR_NOT_ACTIVE),
+        (
+            json!({"resourceType": "Patient"}),
+            codes::FHIR_WRONG_RESOURCE,
+        ),
+        (
+            with(&|v| v["status"] = "draft".into()),
+            codes::FHIR_NOT_ACTIVE,
+        ),
         (with(&|v| v["status"] = "nope".into()), codes::FHIR_INVALID),
-        (with(&|v| v["use"] = "preauthorization".into()), codes::FHIR_NOT_A_CLAIM),
+        (
+            with(&|v| v["use"] = "preauthorization".into()),
+            codes::FHIR_NOT_A_CLAIM,
+        ),
         (
             with(&|v| v["identifier"][0]["value"] = "a claim".into()),
             codes::FHIR_BAD_CLAIM_NUMBER,
@@ -167,7 +176,9 @@ fn every_claim_refusal_has_its_code() {
             codes::FHIR_UNMAPPED_PATIENT,
         ),
         (
-            with(&|v| v["patient"] = json!({"identifier": {"system": "urn:pedigree:patient-ref", "value": "Jane Doe"}})),
+            with(&|v| {
+                v["patient"] = json!({"identifier": {"system": "urn:pedigree:patient-ref", "value": "Jane Doe"}})
+            }),
             codes::FHIR_UNMAPPED_PATIENT,
         ),
         (
@@ -184,7 +195,14 @@ fn every_claim_refusal_has_its_code() {
         ),
         (with(&|v| v["item"] = json!([])), codes::FHIR_ITEM_COUNT),
         (
-            with(&|v| v["item"][0].as_object_mut().unwrap().remove("extension").map(drop).unwrap()),
+            with(&|v| {
+                v["item"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("extension")
+                    .map(drop)
+                    .unwrap()
+            }),
             codes::FHIR_NO_LEDGER_EVENT,
         ),
         (
@@ -196,7 +214,12 @@ fn every_claim_refusal_has_its_code() {
             codes::FHIR_NO_GTIN,
         ),
         (
-            with(&|v| v["item"][0]["extension"].as_array_mut().unwrap().truncate(1)),
+            with(&|v| {
+                v["item"][0]["extension"]
+                    .as_array_mut()
+                    .unwrap()
+                    .truncate(1)
+            }),
             codes::FHIR_NO_UNIT,
         ),
         (
@@ -208,7 +231,9 @@ fn every_claim_refusal_has_its_code() {
             codes::FHIR_UNRESOLVED_UDI,
         ),
         (
-            with(&|v| v["contained"][0]["udiCarrier"][0]["deviceIdentifier"] = "00000000000017".into()),
+            with(&|v| {
+                v["contained"][0]["udiCarrier"][0]["deviceIdentifier"] = "00000000000017".into()
+            }),
             codes::FHIR_UNRESOLVED_UDI,
         ),
         (
@@ -274,7 +299,12 @@ fn references_map_to_members_and_keyed_hashes() {
     assert_eq!(s.lines[0].gtin, "00614141100019");
     // a device line may give its serial only in the UDI's human-readable form
     let mut v = export_claim(&sample(), CREATED);
-    drop(v["contained"][0].as_object_mut().unwrap().remove("serialNumber"));
+    drop(
+        v["contained"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("serialNumber"),
+    );
     assert_eq!(
         import_claim(&v, &ctx("st-mary")).unwrap().lines[1].serial,
         "PM-77"
@@ -291,9 +321,18 @@ fn claim_response_refusals() {
     };
     let cases: Vec<(Value, &str)> = vec![
         (json!({"resourceType": "Claim"}), codes::FHIR_WRONG_RESOURCE),
-        (with(&|v| v["status"] = "cancelled".into()), codes::FHIR_NOT_ACTIVE),
-        (with(&|v| v["use"] = "preauthorization".into()), codes::FHIR_NOT_A_CLAIM),
-        (with(&|v| v["outcome"] = "maybe".into()), codes::FHIR_INVALID),
+        (
+            with(&|v| v["status"] = "cancelled".into()),
+            codes::FHIR_NOT_ACTIVE,
+        ),
+        (
+            with(&|v| v["use"] = "preauthorization".into()),
+            codes::FHIR_NOT_A_CLAIM,
+        ),
+        (
+            with(&|v| v["outcome"] = "maybe".into()),
+            codes::FHIR_INVALID,
+        ),
         (
             with(&|v| {
                 v["outcome"] = "error".into();
@@ -306,14 +345,26 @@ fn claim_response_refusals() {
             codes::FHIR_UNKNOWN_REQUEST,
         ),
         (
-            with(&|v| v["item"][0]["adjudication"][1]["reason"]["coding"][0]["system"] = "x".into()),
+            with(&|v| {
+                v["item"][0]["adjudication"][1]["reason"]["coding"][0]["system"] = "x".into()
+            }),
             codes::FHIR_FOREIGN_ADJUDICATION,
         ),
-        (with(&|v| v["outcome"] = "complete".into()), codes::FHIR_OUTCOME_MISMATCH),
-        (with(&|v| v["outcome"] = "queued".into()), codes::FHIR_OUTCOME_MISMATCH),
+        (
+            with(&|v| v["outcome"] = "complete".into()),
+            codes::FHIR_OUTCOME_MISMATCH,
+        ),
+        (
+            with(&|v| v["outcome"] = "queued".into()),
+            codes::FHIR_OUTCOME_MISMATCH,
+        ),
     ];
     for (v, code) in cases {
-        assert_eq!(import_claim_response(&v).map_err(|e| e.code), Err(code), "{v}");
+        assert_eq!(
+            import_claim_response(&v).map_err(|e| e.code),
+            Err(code),
+            "{v}"
+        );
     }
 }
 

@@ -45,7 +45,9 @@ const EXPECTED: &[(&str, &str)] = &[
 #[test]
 fn every_example_claim_and_response_imports_or_is_refused_with_a_reason() {
     let Some(dir) = folder() else {
-        eprintln!("NOTICE: ../shared/conformance/fhir-r4 is absent; FHIR Claim conformance skipped");
+        eprintln!(
+            "NOTICE: ../shared/conformance/fhir-r4 is absent; FHIR Claim conformance skipped"
+        );
         return;
     };
     let manifest = std::fs::read_to_string(dir.join("manifest.jsonl")).unwrap();
@@ -55,7 +57,10 @@ fn every_example_claim_and_response_imports_or_is_refused_with_a_reason() {
     let ctx = ImportContext {
         provider: "city-pharmacy".parse::<OrgId>().unwrap(),
         organizations: [
-            ("Organization/1".to_string(), "city-pharmacy".parse().unwrap()),
+            (
+                "Organization/1".to_string(),
+                "city-pharmacy".parse().unwrap(),
+            ),
             ("Organization/2".to_string(), "carehealth".parse().unwrap()),
         ]
         .into(),

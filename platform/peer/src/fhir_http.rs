@@ -127,11 +127,12 @@ fn fhir(status: StatusCode, id: &EventId, resource: Value) -> HttpResponse {
         .json(resource)
 }
 
-fn caller(state: &Http, api: &Api, req: &HttpRequest) -> Result<Caller, HttpResponse> {
-    match api.tokens.authenticate(req, &state.node.ledger) {
-        Ok(Some(c)) => Ok(c),
-        Ok(None) | Err(_) => Err(crate::auth::unauthenticated()),
-    }
+/// The authenticated caller; `None` (answered 401) without a valid token.
+fn caller(state: &Http, api: &Api, req: &HttpRequest) -> Option<Caller> {
+    api.tokens
+        .authenticate(req, &state.node.ledger)
+        .ok()
+        .flatten()
 }
 
 fn now_ms() -> i64 {
@@ -157,9 +158,8 @@ async fn post_claim(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> HttpResponse {
-    let caller = match caller(&state, &api, &req) {
-        Ok(c) => c,
-        Err(resp) => return resp,
+    let Some(caller) = caller(&state, &api, &req) else {
+        return crate::auth::unauthenticated();
     };
     let provider_kind = matches!(caller.org_role, OrgRole::Pharmacy | OrgRole::Hospital);
     let may = ["pharmacist", "operator", "admin"];
@@ -173,7 +173,11 @@ async fn post_claim(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "reading the body failed");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "reading the body failed",
+            );
         };
         if body.len() + chunk.len() > MAX_FHIR_BODY {
             return error(
@@ -212,7 +216,9 @@ async fn post_claim(
         match commit_one(&node, &actor, "adjudicate", request).await {
             Ok(_) => responded = now_ms(),
             // The claim stands; the payer can still adjudicate it.
-            Err(r) => tracing::warn!(code = %r.code, claim = %submit.claim, "automatic adjudication failed"),
+            Err(r) => {
+                tracing::warn!(code = %r.code, claim = %submit.claim, "automatic adjudication failed")
+            }
         }
     }
     let found = web::block(move || claims::claim(&node.ledger, &caller.org, &submit.claim)).await;
@@ -244,7 +250,7 @@ async fn readable(
     req: &HttpRequest,
     id: &str,
 ) -> Result<(claims::ClaimRecord, i64, EventId), HttpResponse> {
-    let caller = caller(state, api, req)?;
+    let caller = caller(state, api, req).ok_or_else(crate::auth::unauthenticated)?;
     let Ok(id) = id.parse::<EventId>() else {
         return Err(error(
             StatusCode::BAD_REQUEST,
@@ -291,7 +297,9 @@ async fn get_claim(
     id: web::Path<String>,
 ) -> HttpResponse {
     match readable(&state, &api, &req, &id).await {
-        Ok((record, created, id)) => fhir(StatusCode::OK, &id, fhir::export_claim(&record, created)),
+        Ok((record, created, id)) => {
+            fhir(StatusCode::OK, &id, fhir::export_claim(&record, created))
+        }
         Err(resp) => resp,
     }
 }

@@ -81,7 +81,9 @@ pub fn import_claim(resource: &Value, ctx: &ImportContext<'_>) -> Result<Submit,
             ),
         ));
     }
-    let contained = resource["contained"].as_array().map_or(&[][..], Vec::as_slice);
+    let contained = resource["contained"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let mut currency = None;
     let mut lines = Vec::with_capacity(items.len());
     for item in items {
@@ -113,7 +115,9 @@ pub fn import_claim(resource: &Value, ctx: &ImportContext<'_>) -> Result<Submit,
 /// The provider's claim number: the identifier of system [`CLAIM_SYSTEM`], else the
 /// first identifier (the provider's own numbering), else the resource id.
 fn claim_number(resource: &Value) -> Result<String, FhirError> {
-    let identifiers = resource["identifier"].as_array().map_or(&[][..], Vec::as_slice);
+    let identifiers = resource["identifier"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let number = identifiers
         .iter()
         .find(|i| i["system"] == CLAIM_SYSTEM)
@@ -191,7 +195,11 @@ fn describe(reference: &Value) -> String {
     }
 }
 
-fn line(item: &Value, contained: &[Value], currency: &mut Option<String>) -> Result<Line, FhirError> {
+fn line(
+    item: &Value,
+    contained: &[Value],
+    currency: &mut Option<String>,
+) -> Result<Line, FhirError> {
     let sequence = item["sequence"]
         .as_u64()
         .and_then(|s| u32::try_from(s).ok())
@@ -302,7 +310,7 @@ fn gtin14(code: &str) -> Option<String> {
         .then(|| format!("{code:0>14}"))
 }
 
-fn amount<'v>(sequence: u32, item: &'v Value) -> Result<(u64, Option<&'v str>), FhirError> {
+fn amount(sequence: u32, item: &Value) -> Result<(u64, Option<&str>), FhirError> {
     let one = item["quantity"]["value"].as_f64().is_none_or(|q| q == 1.0);
     let money = match (item.get("net"), item.get("unitPrice")) {
         (Some(net), _) => net,
@@ -339,7 +347,10 @@ fn device_serial(
     };
     let refs = udi.as_array().map_or(&[][..], Vec::as_slice);
     let [one] = refs else {
-        return Err(unresolved(format!("udi names {} devices, not one", refs.len())));
+        return Err(unresolved(format!(
+            "udi names {} devices, not one",
+            refs.len()
+        )));
     };
     let reference = one["reference"].as_str().unwrap_or_default();
     let Some(id) = reference.strip_prefix('#') else {

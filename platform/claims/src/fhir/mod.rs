@@ -218,7 +218,7 @@ pub(crate) fn money_cents(money: &Value) -> Option<(u64, Option<&str>)> {
 
 /// A FHIR Money value of `cents`.
 pub(crate) fn money(cents: u64) -> Value {
-    if cents % 100 == 0 {
+    if cents.is_multiple_of(100) {
         Value::from(cents / 100)
     } else {
         // the nearest double prints back as the exact two-decimal amount

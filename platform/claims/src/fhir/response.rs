@@ -220,7 +220,9 @@ fn item_result(item: &Value) -> Result<LineResult, FhirError> {
         .as_u64()
         .and_then(|s| u32::try_from(s).ok())
         .ok_or_else(|| refuse(FHIR_INVALID, "every item needs an itemSequence"))?;
-    let adjudications = item["adjudication"].as_array().map_or(&[][..], Vec::as_slice);
+    let adjudications = item["adjudication"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let benefit = adjudications
         .iter()
         .find(|a| coding(&a["category"], ADJUDICATION) == Some("benefit"))
@@ -235,14 +237,16 @@ fn item_result(item: &Value) -> Result<LineResult, FhirError> {
         })?;
     let (reason, adjudication) = benefit;
     let approved_cents = match adjudication.get("amount") {
-        Some(amount) => money_cents(amount)
-            .ok_or_else(|| {
-                refuse(
-                    FHIR_BAD_AMOUNT,
-                    format!("item {sequence}: the benefit is not an amount in cents"),
-                )
-            })?
-            .0,
+        Some(amount) => {
+            money_cents(amount)
+                .ok_or_else(|| {
+                    refuse(
+                        FHIR_BAD_AMOUNT,
+                        format!("item {sequence}: the benefit is not an amount in cents"),
+                    )
+                })?
+                .0
+        }
         None => 0,
     };
     Ok(LineResult {

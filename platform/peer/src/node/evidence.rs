@@ -295,14 +295,28 @@ mod tests {
             .collect();
         let denied = (Outcome::Denied, vec![codes::NO_PAYMENT_CONSENT.to_string()]);
         // no consent at all
-        assert_eq!(s.claim("city-pharmacy", "N-1", vec![drug(1, "C1", c[0])]), denied);
+        assert_eq!(
+            s.claim("city-pharmacy", "N-1", vec![drug(1, "C1", c[0])]),
+            denied
+        );
         // consent for lab results only does not cover medication
         let lab = s.consent(json!(["lab"]), None);
-        assert_eq!(s.claim("city-pharmacy", "N-2", vec![drug(1, "C1", c[0])]), denied);
-        s.0.ok("st-mary/admin", "consent", "revoke", json!({"consent": lab}));
+        assert_eq!(
+            s.claim("city-pharmacy", "N-2", vec![drug(1, "C1", c[0])]),
+            denied
+        );
+        s.0.ok(
+            "st-mary/admin",
+            "consent",
+            "revoke",
+            json!({"consent": lab}),
+        );
         // a consent that has ended
         s.consent(json!(["medication"]), Some(now() - 3_600_000));
-        assert_eq!(s.claim("city-pharmacy", "N-3", vec![drug(1, "C2", c[1])]), denied);
+        assert_eq!(
+            s.claim("city-pharmacy", "N-3", vec![drug(1, "C2", c[1])]),
+            denied
+        );
         // a current consent covers the next adjudication; revoked, it no longer does
         let granted = s.consent(json!(["medication"]), None);
         assert_eq!(
@@ -315,7 +329,10 @@ mod tests {
             "revoke",
             json!({"consent": granted}),
         );
-        assert_eq!(s.claim("city-pharmacy", "N-4", vec![drug(1, "C4", c[3])]), denied);
+        assert_eq!(
+            s.claim("city-pharmacy", "N-4", vec![drug(1, "C4", c[3])]),
+            denied
+        );
         s.0.assert_audit_passes();
     }
 }

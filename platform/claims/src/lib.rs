@@ -3,7 +3,8 @@
 //! prove them, and the payer adjudicates it deterministically (block time and state
 //! only) line by line, catching phantom dispensing, double billing, recalled and expired
 //! units and missing payment consent. It never reads trace or consent state itself: it
-//! asks the [`Evidence`] and [`PaymentConsent`] traits the peer wires in.
+//! asks the [`Evidence`] and [`PaymentConsent`] traits the peer wires in. Claims and their
+//! adjudication go in and out as FHIR R4 Claim and ClaimResponse through [`fhir`].
 
 mod events;
 mod evidence;

@@ -10,10 +10,15 @@
 
 mod caller;
 mod chain;
+mod claims;
 mod consent;
 pub mod errors;
 mod trace;
 
+pub use crate::claims::{
+    Claim, ClaimInput, ClaimItemKind, ClaimLine, ClaimLineInput, ClaimOutcome, ClaimStatus,
+    ClaimsMutation, ClaimsPeer, ClaimsQuery, LineDecision,
+};
 pub use crate::trace::types::{
     Event, EventReceipt, Provenance, Recall, RecallAlert, Verdict, Verification,
 };
@@ -28,11 +33,11 @@ use std::sync::Arc;
 
 /// The root query: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Query(ChainQuery, TraceQuery, ConsentQuery);
+pub struct Query(ChainQuery, TraceQuery, ConsentQuery, ClaimsQuery);
 
 /// The root mutation: each module contributes one object.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TraceMutation, ConsentMutation);
+pub struct Mutation(TraceMutation, ConsentMutation, ClaimsMutation);
 
 /// The root subscription: each module contributes one object.
 #[derive(MergedSubscription, Default)]

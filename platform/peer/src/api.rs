@@ -85,6 +85,7 @@ async fn post(
     if let Some(p) = patient {
         request = request.data(p);
     }
+    request = request.data(crate::fhir_http::claims_peer(&state.node));
     HttpResponse::Ok().json(state.schema.execute(request).await)
 }
 

@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::api::routes)
         .configure(crate::resolver::routes)
         .configure(crate::emr_http::routes)
+        .configure(crate::fhir_http::routes)
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(metrics))
         .route("/chain", web::get().to(chain))

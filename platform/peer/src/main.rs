@@ -7,6 +7,7 @@ mod auth;
 mod cmd;
 mod config;
 mod emr_http;
+mod fhir_http;
 mod http;
 mod node;
 mod resolver;

@@ -464,43 +464,65 @@ impl Ledger {
     /// the block's stored Merkle nodes, not the whole block; the proof is checked against
     /// the header's root before it is returned, so damaged stored nodes are reported as
     /// corruption rather than handed out.
-    pub fn prove_at(
-        &self,
-        height: u64,
-        index: u32,
-    ) -> Result<Option<(crate::block::BlockHeader, EventId, InclusionProof)>, StoreError> {
-        let Some(parts) = self.store.proof_parts(height, index)? else {
-            return Ok(None);
-        };
-        let corrupt = |what: &str| StoreError::Corrupt(format!("block {height}: {what}"));
-        if u64::from(index) >= parts.event_count {
-            return Ok(None);
-        }
-        let header: crate::block::BlockHeader =
-            serde_json::from_slice(&parts.header).map_err(|e| corrupt(&format!("header: {e}")))?;
-        let ids: Vec<EventId> = parts
-            .bodies
-            .iter()
-            .map(|b| EventId(crate::hash::sha256(b).0))
-            .collect();
-        let at = (index - parts.first_index) as usize;
-        let id = *ids
-            .get(at)
-            .ok_or_else(|| corrupt("the stored events do not cover the event"))?;
-        let size = parts.event_count as usize;
-        let proof = match &parts.tree {
-            Some(nodes) => merkle::prove_from_parts(size, index as usize, &ids, nodes),
-            None if ids.len() == size => merkle::prove(&ids, index as usize),
-            None => None,
-        }
-        .ok_or_else(|| corrupt("the stored Merkle nodes do not fit the block"))?;
-        if !proof.verify(&id, &header.merkle_root) {
-            return Err(corrupt(
-                "the stored Merkle nodes do not lead to the header's root",
-            ));
-        }
-        Ok(Some((header, id, proof)))
+    pub fn prove_at(&self, height: u64, index: u32) -> Result<Option<Proved>, StoreError> {
+        let parts = self.store.proof_parts(height, index)?;
+        parts.map_or(Ok(None), |p| prove_from_parts(height, index, p))
     }
+
+    /// [`Ledger::prove_at`] for many events, in the order asked, with one store request.
+    pub fn prove_many(&self, positions: &[(u64, u32)]) -> Result<Vec<Option<Proved>>, StoreError> {
+        let parts = self.store.proof_parts_many(positions)?;
+        if parts.len() != positions.len() {
+            return Err(StoreError::Corrupt(format!(
+                "asked for {} proofs, the store answered {}",
+                positions.len(),
+                parts.len()
+            )));
+        }
+        positions
+            .iter()
+            .zip(parts)
+            .map(|(&(height, index), p)| p.map_or(Ok(None), |p| prove_from_parts(height, index, p)))
+            .collect()
+    }
+}
+
+/// A proved event: its block's header, its id and its inclusion proof.
+pub type Proved = (crate::block::BlockHeader, EventId, InclusionProof);
+
+fn prove_from_parts(
+    height: u64,
+    index: u32,
+    parts: crate::store::ProofParts,
+) -> Result<Option<Proved>, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("block {height}: {what}"));
+    if u64::from(index) >= parts.event_count {
+        return Ok(None);
+    }
+    let header: crate::block::BlockHeader =
+        serde_json::from_slice(&parts.header).map_err(|e| corrupt(&format!("header: {e}")))?;
+    let ids: Vec<EventId> = parts
+        .bodies
+        .iter()
+        .map(|b| EventId(crate::hash::sha256(b).0))
+        .collect();
+    let id = *index
+        .checked_sub(parts.first_index)
+        .and_then(|at| ids.get(at as usize))
+        .ok_or_else(|| corrupt("the stored events do not cover the event"))?;
+    let size = parts.event_count as usize;
+    let proof = match &parts.tree {
+        Some(nodes) => merkle::prove_from_parts(size, index as usize, &ids, nodes),
+        None if ids.len() == size => merkle::prove(&ids, index as usize),
+        None => None,
+    }
+    .ok_or_else(|| corrupt("the stored Merkle nodes do not fit the block"))?;
+    if !proof.verify(&id, &header.merkle_root) {
+        return Err(corrupt(
+            "the stored Merkle nodes do not lead to the header's root",
+        ));
+    }
+    Ok(Some((header, id, proof)))
 }
 
 fn to_envelope(raw: RawEvent) -> Result<Envelope, StoreError> {

@@ -647,6 +647,20 @@ pub fn events_prove_from_their_chunk(h: &dyn Harness) {
         assert!(ledger.prove_at(height, size as u32).unwrap().is_none());
     }
     assert!(store.proof_parts(9_999, 0).unwrap().is_none());
+    // many at once, in the order asked, with gaps for what is not there
+    let head = ledger.head().height;
+    let mut positions: Vec<(u64, u32)> = (1..=head)
+        .rev()
+        .flat_map(|h| [(h, 0), (h, 2), (h, 99), (h, 4)])
+        .collect();
+    positions.push((9_999, 0));
+    let many = ledger.prove_many(&positions).unwrap();
+    assert_eq!(many.len(), positions.len());
+    for (&(height, index), got) in positions.iter().zip(&many) {
+        let one = ledger.prove_at(height, index).unwrap();
+        assert_eq!(got, &one, "block {height}, event {index}");
+    }
+    assert!(many.iter().any(Option::is_some) && many.iter().any(Option::is_none));
 }
 
 /// The audit passes on a good chain; one byte changed in a stored event body (through the

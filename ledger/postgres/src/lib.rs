@@ -719,6 +719,62 @@ impl Store for PgStore {
         })
     }
 
+    fn proof_parts_many(
+        &self,
+        positions: &[(u64, u32)],
+    ) -> Result<Vec<Option<ProofParts>>, StoreError> {
+        if positions.is_empty() {
+            return Ok(vec![]);
+        }
+        let pool = self.pool.clone();
+        let heights: Vec<i64> = positions.iter().map(|p| p.0 as i64).collect();
+        let starts: Vec<i64> = positions
+            .iter()
+            .map(|p| i64::from(p.1) / CHUNK as i64 * CHUNK as i64)
+            .collect();
+        let asked: Vec<i64> = (0..positions.len() as i64).collect();
+        let bound_starts = starts.clone();
+        // One round trip for every position: each joined to its block and its chunk.
+        let rows = self.bridge.run(async move {
+            sqlx::query_as::<_, (i64, Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>(
+                "SELECT w.n, b.header, b.event_count, b.tree, e.body
+                 FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS w(n, height, start)
+                 JOIN blocks b ON b.height = w.height
+                 LEFT JOIN events e
+                   ON e.seq >= b.first_seq + CASE WHEN b.tree IS NULL THEN 0 ELSE w.start END
+                  AND e.seq < b.first_seq + CASE WHEN b.tree IS NULL THEN b.event_count
+                                                 ELSE LEAST(w.start + $4, b.event_count) END
+                 ORDER BY w.n, e.seq",
+            )
+            .bind(asked)
+            .bind(heights)
+            .bind(bound_starts)
+            .bind(CHUNK as i64)
+            .fetch_all(&pool)
+            .await
+            .map_err(backend)
+        })?;
+        let mut out: Vec<Option<ProofParts>> = vec![None; positions.len()];
+        for (n, header, count, tree, body) in rows {
+            let slot = out
+                .get_mut(n as usize)
+                .ok_or_else(|| StoreError::Corrupt(format!("proof row {n} was not asked for")))?;
+            let parts = slot.get_or_insert_with(|| ProofParts {
+                first_index: if tree.is_some() {
+                    starts[n as usize] as u32
+                } else {
+                    0
+                },
+                header,
+                event_count: count as u64,
+                tree,
+                bodies: vec![],
+            });
+            parts.bodies.extend(body);
+        }
+        Ok(out)
+    }
+
     fn proof_parts(&self, height: u64, index: u32) -> Result<Option<ProofParts>, StoreError> {
         let pool = self.pool.clone();
         let start = i64::from(index) / CHUNK as i64 * CHUNK as i64;

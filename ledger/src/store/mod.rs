@@ -186,4 +186,15 @@ pub trait Store: StateSource {
             bodies: raw.events.into_iter().map(|e| e.body).collect(),
         }))
     }
+    /// [`Store::proof_parts`] for many events at once, in the order asked. A store behind
+    /// a network connection should answer in one round trip; this default asks one by one.
+    fn proof_parts_many(
+        &self,
+        positions: &[(u64, u32)],
+    ) -> Result<Vec<Option<ProofParts>>, StoreError> {
+        positions
+            .iter()
+            .map(|&(height, index)| self.proof_parts(height, index))
+            .collect()
+    }
 }

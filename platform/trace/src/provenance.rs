@@ -99,28 +99,51 @@ impl BlockCache {
         }
     }
 
-    /// The proof of the event at `pos`, read through the ledger (its chunk of the block
-    /// and the block's stored Merkle nodes, checked against the header) unless cached.
-    fn get(&self, ledger: &Ledger, pos: Pos, id: &EventId) -> Result<Arc<Proved>, StoreError> {
-        if let Some(hit) = self.lock().get(&pos) {
-            return Ok(hit.clone());
-        }
-        let (height, index) = pos;
-        let (header, proved_id, proof) = ledger
-            .prove_at(height, index)?
-            .ok_or_else(|| StoreError::Corrupt(format!("event {id} is not in block {height}")))?;
-        if proved_id != *id {
-            return Err(StoreError::Corrupt(format!(
-                "block {height} holds another event at position {index} than {id}"
-            )));
-        }
-        let entry = Arc::new(Proved { header, proof });
+    /// The proofs of the events at `wanted` (position and id), read through the ledger
+    /// in one store request for those not cached (each the event's chunk of its block and
+    /// the block's stored Merkle nodes, checked against the header).
+    fn get_many(
+        &self,
+        ledger: &Ledger,
+        wanted: &[(Pos, EventId)],
+    ) -> Result<Vec<Arc<Proved>>, StoreError> {
+        let missing: Vec<Pos> = {
+            let cached = self.lock();
+            wanted
+                .iter()
+                .map(|w| w.0)
+                .filter(|p| !cached.contains_key(p))
+                .collect()
+        };
+        let read = ledger.prove_many(&missing)?;
         let mut proofs = self.lock();
-        if proofs.len() >= self.capacity {
+        let mut fresh = HashMap::with_capacity(missing.len());
+        for (pos, found) in missing.into_iter().zip(read) {
+            let (height, index) = pos;
+            let (header, id, proof) = found.ok_or_else(|| {
+                StoreError::Corrupt(format!("block {height} has no event at {index}"))
+            })?;
+            fresh.insert(pos, (id, Arc::new(Proved { header, proof })));
+        }
+        let out = wanted
+            .iter()
+            .map(|(pos, id)| match fresh.get(pos) {
+                Some((proved_id, _)) if proved_id != id => Err(StoreError::Corrupt(format!(
+                    "block {} holds another event at position {} than {id}",
+                    pos.0, pos.1
+                ))),
+                Some((_, p)) => Ok(p.clone()),
+                None => proofs
+                    .get(pos)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt(format!("no proof for {pos:?}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if proofs.len() + fresh.len() > self.capacity {
             proofs.clear();
         }
-        proofs.insert(pos, entry.clone());
-        Ok(entry)
+        proofs.extend(fresh.into_iter().map(|(pos, (_, p))| (pos, p)));
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Pos, Arc<Proved>>> {
@@ -159,9 +182,13 @@ pub fn provenance_of(
         0,
         &mut found,
     )?;
+    let wanted: Vec<(Pos, EventId)> = found
+        .iter()
+        .map(|(pos, (rec, _))| (*pos, rec.envelope.id()))
+        .collect();
+    let proofs = cache.get_many(ledger, &wanted)?;
     let mut events = Vec::with_capacity(found.len());
-    for ((height, index), (rec, via)) in found {
-        let proved = cache.get(ledger, (height, index), &rec.envelope.id())?;
+    for (((height, index), (rec, via)), proved) in found.into_iter().zip(proofs) {
         let header = &proved.header;
         let proof = proved.proof.clone();
         let cbv = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload())

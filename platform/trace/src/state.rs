@@ -12,11 +12,13 @@
 //! | `r/<recall event id>` | [`RecallRecord`] |
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
+//! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
 //! from the containers above it ([`Resolved`]), so moving a pallet writes one record.
 
 use crate::code::{Code, PatientRef};
+use crate::epcis::EpcisHash;
 use crate::events::{Reason, RecallAction, RecallClass, RecallDepth};
 use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
@@ -291,6 +293,16 @@ pub fn recalled_serial_key(gtin: &Gtin, serial: &Serial) -> Vec<u8> {
         &[gtin.as_str().as_bytes(), serial.as_str().as_bytes()],
     )
 }
+/// `h/<digest>`: the EPCIS event of that CBV 2.0 hash, once imported.
+pub fn epcis_key(hash: &EpcisHash) -> Vec<u8> {
+    key(b"h/", &[hash.digest().as_bytes()])
+}
+
+/// The ledger event the EPCIS event of `hash` was imported as, if it was.
+pub fn imported(t: &impl Tables, hash: &EpcisHash) -> Option<EventId> {
+    t.get_json(&epcis_key(hash))
+}
+
 /// The key events of a unit are indexed under (for provenance).
 pub fn index_key(code: &Code) -> Vec<u8> {
     format!("trace:{code}").into_bytes()

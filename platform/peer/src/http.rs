@@ -33,6 +33,7 @@ pub struct Http {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::api::routes)
         .configure(crate::resolver::routes)
+        .configure(crate::epcis_http::routes)
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(metrics))
         .route("/chain", web::get().to(chain))
@@ -73,7 +74,7 @@ async fn chain(state: web::Data<Http>) -> HttpResponse {
     }))
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
+pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {

@@ -41,6 +41,7 @@ pub(crate) fn reject(code: &'static str, message: impl Into<String>) -> Rejectio
 }
 
 fn run(t: &mut impl Tables, event: &Envelope, ctx: &BlockCtx) -> Result<Effects, Rejection> {
+    let t = &mut state::Memo::new(t);
     let (parsed, imported) = TraceEvent::parse_imported(event.kind(), event.payload())?;
     // A duplicate is named as such before any rule could refuse it for another reason.
     if let Some(hash) = &imported

@@ -45,11 +45,12 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn authenticated(state: &Http, api: &Api, req: &HttpRequest) -> Result<Caller, HttpResponse> {
-    match api.tokens.authenticate(req, &state.node.ledger) {
-        Ok(Some(c)) => Ok(c),
-        _ => Err(unauthenticated()),
-    }
+/// The caller of a request with a valid bearer token (both routes need one).
+fn authenticated(state: &Http, api: &Api, req: &HttpRequest) -> Option<Caller> {
+    api.tokens
+        .authenticate(req, &state.node.ledger)
+        .ok()
+        .flatten()
 }
 
 /// `POST /epcis/capture`.
@@ -59,9 +60,8 @@ async fn capture(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let caller = match authenticated(&state, &api, &req) {
-        Ok(c) => c,
-        Err(resp) => return resp,
+    let Some(caller) = authenticated(&state, &api, &req) else {
+        return unauthenticated();
     };
     let body = match read_body(payload).await {
         Ok(b) => b,
@@ -311,9 +311,8 @@ async fn events(
     req: HttpRequest,
     query: web::Query<EventsQuery>,
 ) -> HttpResponse {
-    let caller = match authenticated(&state, &api, &req) {
-        Ok(c) => c,
-        Err(resp) => return resp,
+    let Some(caller) = authenticated(&state, &api, &req) else {
+        return unauthenticated();
     };
     let q = query.into_inner();
     let read = match (&q.code, &q.since) {

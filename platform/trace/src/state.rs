@@ -429,8 +429,11 @@ impl Tables for Scratch<'_> {
 pub struct Memo<'t, T: Tables> {
     inner: &'t mut T,
     gets: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
-    scans: RefCell<HashMap<(Vec<u8>, usize), Vec<(Vec<u8>, Vec<u8>)>>>,
+    scans: RefCell<HashMap<(Vec<u8>, usize), Entries>>,
 }
+
+/// Key-value entries, in key order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 impl<'t, T: Tables> Memo<'t, T> {
     /// Nothing remembered yet, over `inner`.
@@ -459,7 +462,7 @@ impl<T: Tables> Tables for Memo<'_, T> {
         self.gets.borrow_mut().insert(key.to_vec(), v.clone());
         v
     }
-    fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn scan(&self, prefix: &[u8], limit: usize) -> Entries {
         let at = (prefix.to_vec(), limit);
         if let Some(v) = self.scans.borrow().get(&at) {
             return v.clone();

@@ -70,10 +70,14 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Rejection {
 
 /// The event list of an EPCIS 2.0 document (`type: EPCISDocument`).
 pub fn events_of(document: &Value) -> Result<&Vec<Value>, Rejection> {
-    if document.get("type").and_then(Value::as_str) != Some("EPCISDocument") {
+    let kind = document.get("type").and_then(Value::as_str);
+    if kind != Some("EPCISDocument") {
         return Err(refuse(
             EPCIS_BAD_DOCUMENT,
-            "send an EPCIS 2.0 JSON-LD document: an object with \"type\": \"EPCISDocument\"",
+            format!(
+                "send an EPCIS 2.0 JSON-LD document: an object with \"type\": \"EPCISDocument\", not {}",
+                kind.map_or("one without a type".to_string(), |k| format!("{k:?}"))
+            ),
         ));
     }
     let list = document
@@ -210,6 +214,12 @@ fn read(
             format!(
                 "{kind} field {field:?} is not kept by the trace module; remove it to record the custody step alone"
             ),
+        ));
+    }
+    if kind == "ObjectEvent" && step.is_empty() {
+        return Err(refuse(
+            EPCIS_UNSUPPORTED,
+            "an ObjectEvent without bizStep: the trace module records a unit's custody by its business step (commissioning, shipping, receiving, dispensing, decommissioning...)",
         ));
     }
     if kind == "ObjectEvent" && (action == "ADD") != (step == "commissioning") {

@@ -248,6 +248,12 @@ fn capture_refuses_what_the_model_does_not_keep_with_a_reason() {
             EPCIS_UNSUPPORTED,
         ),
         (
+            with_event(|e| {
+                e.as_object_mut().unwrap().remove("bizStep");
+            }),
+            EPCIS_UNSUPPORTED,
+        ),
+        (
             with_event(|e| e["bizLocation"] = json!({"id": "urn:epc:id:sgln:0500001.00001.0"})),
             EPCIS_WRONG_PARTY,
         ),

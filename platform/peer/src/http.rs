@@ -35,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(crate::resolver::routes)
         .configure(crate::emr_http::routes)
         .configure(crate::fhir_http::routes)
+        .configure(crate::epcis_http::routes)
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(metrics))
         .route("/chain", web::get().to(chain))

@@ -7,6 +7,7 @@ mod auth;
 mod cmd;
 mod config;
 mod emr_http;
+mod epcis_http;
 mod fhir_http;
 mod http;
 mod node;
@@ -44,6 +45,9 @@ enum Command {
     /// The workloads behind the performance figures.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// EPCIS 2.0 documents in and out of a running peer.
+    #[command(subcommand)]
+    Epcis(cmd::epcis::EpcisCommand),
     /// Bearer tokens for the GraphQL API.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Barcode(c) => cmd::barcode::run(c),
         Command::Label(a) => cmd::label::run(a).map(|()| ExitCode::SUCCESS),
         Command::Bench(c) => cmd::bench::run(c).map(|()| ExitCode::SUCCESS),
+        Command::Epcis(c) => cmd::epcis::run(c),
         Command::Token(c) => cmd::token::run(c).map(|()| ExitCode::SUCCESS),
         Command::Transfer(c) => cmd::transfer::run(c).map(|()| ExitCode::SUCCESS),
     };

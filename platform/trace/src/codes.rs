@@ -97,3 +97,8 @@ pub const ALREADY_ACKNOWLEDGED: &str = "ALREADY_ACKNOWLEDGED";
 pub const NOT_IN_RECALL: &str = "NOT_IN_RECALL";
 /// A disposition was already recorded for the item.
 pub const ALREADY_ACCOUNTED: &str = "ALREADY_ACCOUNTED";
+/// The EPCIS event (by its CBV 2.0 hash) was imported before; the message names the
+/// ledger event it became.
+pub const DUPLICATE_EPCIS_EVENT: &str = "DUPLICATE_EPCIS_EVENT";
+/// The payload's `epcis_hash` is not a CBV 2.0 event hash ID.
+pub const BAD_EPCIS_HASH: &str = "BAD_EPCIS_HASH";

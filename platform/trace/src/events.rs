@@ -3,6 +3,7 @@
 //! API edge turns scans into them with [`crate::ScannedCode::read`].
 
 use crate::code::{Code, PatientRef};
+use crate::epcis::hash::{BadEpcisHash, EpcisHash};
 use ledger::rejection::codes;
 use ledger::{EventId, OrgId, Rejection};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
@@ -278,14 +279,54 @@ pub const KINDS: &[&str] = &[
     "recall_disposition",
 ];
 
+/// The payload field an imported EPCIS event's CBV 2.0 hash travels in (optional on every
+/// kind): the module records it and refuses a second event with the same hash.
+pub const EPCIS_HASH_FIELD: &str = "epcis_hash";
+
 fn read<T: serde::de::DeserializeOwned>(kind: &str, payload: &Value) -> Result<T, Rejection> {
     T::deserialize(payload)
         .map_err(|e| Rejection::new(codes::BAD_PAYLOAD, format!("trace/{kind} payload: {e}")))
 }
 
 impl TraceEvent {
-    /// Reads an event of `kind` from its payload (shape only; rules come later).
+    /// Reads an event of `kind` from its payload (shape only; rules come later). An
+    /// EPCIS hash in the payload is checked and left out; [`TraceEvent::parse_imported`]
+    /// returns it too.
     pub fn parse(kind: &str, payload: &Value) -> Result<Self, Rejection> {
+        Self::parse_imported(kind, payload).map(|(event, _)| event)
+    }
+
+    /// Reads an event and the CBV 2.0 hash of the EPCIS event it was imported from, if
+    /// it was.
+    pub fn parse_imported(
+        kind: &str,
+        payload: &Value,
+    ) -> Result<(Self, Option<EpcisHash>), Rejection> {
+        let Some(given) = payload.get(EPCIS_HASH_FIELD) else {
+            return Ok((Self::parse_bare(kind, payload)?, None));
+        };
+        let hash = given
+            .as_str()
+            .ok_or_else(|| BadEpcisHash(given.to_string()))
+            .and_then(str::parse::<EpcisHash>)
+            .map_err(|e| Rejection::new(crate::codes::BAD_EPCIS_HASH, e.to_string()))?;
+        let mut rest = payload.clone();
+        if let Some(o) = rest.as_object_mut() {
+            o.remove(EPCIS_HASH_FIELD);
+        }
+        Ok((Self::parse_bare(kind, &rest)?, Some(hash)))
+    }
+
+    /// The payload to sign for an event imported from the EPCIS event of `hash`.
+    pub fn payload_imported(&self, hash: &EpcisHash) -> Value {
+        let mut v = self.payload();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(EPCIS_HASH_FIELD.into(), hash.as_str().into());
+        }
+        v
+    }
+
+    fn parse_bare(kind: &str, payload: &Value) -> Result<Self, Rejection> {
         if matches!(kind, "install" | "service" | "implant" | "explant")
             && let Some(p) = payload.get("patient")
             && p.as_str().is_none_or(|s| PatientRef::new(s).is_err())

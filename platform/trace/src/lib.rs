@@ -19,7 +19,10 @@
 //!   [`dispense_evidence`];
 //! - notifications: topic `recall` (to holders and the issuer) and `shipment_exception`
 //!   (to sender and receiver), identifiers only;
-//! - EPCIS 2.0: [`epcis::export`], [`epcis::import`], [`epcis::event_hash`].
+//! - EPCIS 2.0: [`epcis::export`], [`epcis::import`], [`epcis::event_hash`]; capture of
+//!   a document for the importing organisation with [`epcis::capture`], each event carrying
+//!   its CBV 2.0 hash in the payload field [`EPCIS_HASH_FIELD`] so that the same EPCIS event
+//!   is recorded once (`DUPLICATE_EPCIS_EVENT` after that).
 
 mod code;
 pub mod codes;
@@ -34,9 +37,9 @@ mod verify;
 
 pub use code::{BadCode, Code, NOT_A_UNIT_CODE, PatientRef, ScanProblem, ScannedCode, read_code};
 pub use events::{
-    Acknowledge, Cbv, Codes, Commission, Decommission, Device, Disposition, KINDS, MAX_CODES,
-    MODULE, Pack, Reason, Recall, RecallAction, RecallClass, RecallDepth, Receive, Ship,
-    TraceEvent, UNDO_WINDOW_DAYS, UndoDecommission, Unpack,
+    Acknowledge, Cbv, Codes, Commission, Decommission, Device, Disposition, EPCIS_HASH_FIELD,
+    KINDS, MAX_CODES, MODULE, Pack, Reason, Recall, RecallAction, RecallClass, RecallDepth,
+    Receive, Ship, TraceEvent, UNDO_WINDOW_DAYS, UndoDecommission, Unpack,
 };
 pub use provenance::{
     BlockCache, MAX_EVENTS, Provenance, ProvenanceError, ProvenanceEvent, provenance,

@@ -41,7 +41,30 @@ pub(crate) fn reject(code: &'static str, message: impl Into<String>) -> Rejectio
 }
 
 fn run(t: &mut impl Tables, event: &Envelope, ctx: &BlockCtx) -> Result<Effects, Rejection> {
-    let parsed = TraceEvent::parse(event.kind(), event.payload())?;
+    let t = &mut state::Memo::new(t);
+    let (parsed, imported) = TraceEvent::parse_imported(event.kind(), event.payload())?;
+    // A duplicate is named as such before any rule could refuse it for another reason.
+    if let Some(hash) = &imported
+        && let Some(earlier) = state::imported(t, hash)
+    {
+        return Err(reject(
+            DUPLICATE_EPCIS_EVENT,
+            format!("the EPCIS event {hash} was imported before, as ledger event {earlier}"),
+        ));
+    }
+    let effects = rule(t, event, ctx, &parsed)?;
+    if let Some(hash) = &imported {
+        t.put_json(&state::epcis_key(hash), &ctx.event_id);
+    }
+    Ok(effects)
+}
+
+fn rule(
+    t: &mut impl Tables,
+    event: &Envelope,
+    ctx: &BlockCtx,
+    parsed: &TraceEvent,
+) -> Result<Effects, Rejection> {
     let org = event.org();
     let role = t
         .consortium()
@@ -55,7 +78,7 @@ fn run(t: &mut impl Tables, event: &Envelope, ctx: &BlockCtx) -> Result<Effects,
         height: ctx.height,
         id: ctx.event_id,
     };
-    match &parsed {
+    match parsed {
         TraceEvent::Commission(p) => custody::commission(t, &cx, p),
         TraceEvent::Pack(p) => custody::pack(t, &cx, p),
         TraceEvent::Unpack(p) => custody::unpack(t, &cx, p),
@@ -69,7 +92,7 @@ fn run(t: &mut impl Tables, event: &Envelope, ctx: &BlockCtx) -> Result<Effects,
         TraceEvent::Install(_)
         | TraceEvent::Service(_)
         | TraceEvent::Implant(_)
-        | TraceEvent::Explant(_) => lifecycle::device(t, &cx, &parsed),
+        | TraceEvent::Explant(_) => lifecycle::device(t, &cx, parsed),
         TraceEvent::Recall(p) => recall::issue(t, &cx, p),
         TraceEvent::Acknowledge(p) => recall::acknowledge(t, &cx, p),
         TraceEvent::Disposition(p) => recall::disposition(t, &cx, p),

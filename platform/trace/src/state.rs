@@ -12,16 +12,19 @@
 //! | `r/<recall event id>` | [`RecallRecord`] |
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
+//! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
 //! from the containers above it ([`Resolved`]), so moving a pallet writes one record.
 
 use crate::code::{Code, PatientRef};
+use crate::epcis::EpcisHash;
 use crate::events::{Reason, RecallAction, RecallClass, RecallDepth};
 use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// What the first commission of a GTIN fixed.
@@ -291,6 +294,21 @@ pub fn recalled_serial_key(gtin: &Gtin, serial: &Serial) -> Vec<u8> {
         &[gtin.as_str().as_bytes(), serial.as_str().as_bytes()],
     )
 }
+/// `h/<digest>`: the EPCIS event of that CBV 2.0 hash, once imported.
+pub fn epcis_key(hash: &EpcisHash) -> Vec<u8> {
+    key(b"h/", &[hash.digest().as_bytes()])
+}
+
+/// The ledger event the EPCIS event of `hash` was imported as, if it was.
+pub fn imported(t: &impl Tables, hash: &EpcisHash) -> Option<EventId> {
+    t.get_json(&epcis_key(hash))
+}
+
+/// `rs/<gtin>\0`: every serial recall of a GTIN.
+pub fn recalled_serial_key_prefix(gtin: &Gtin) -> Vec<u8> {
+    key(b"rs/", &[gtin.as_str().as_bytes(), b""])
+}
+
 /// The key events of a unit are indexed under (for provenance).
 pub fn index_key(code: &Code) -> Vec<u8> {
     format!("trace:{code}").into_bytes()
@@ -405,6 +423,67 @@ impl Tables for Scratch<'_> {
     }
 }
 
+/// One event's reads remembered, its writes passed through (and remembered): the rules
+/// read some keys many times in one event (a lot's recalls for every unit of a case, the
+/// product of every serial), and each read of the store costs a query.
+pub struct Memo<'t, T: Tables> {
+    inner: &'t mut T,
+    gets: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    scans: RefCell<HashMap<(Vec<u8>, usize), Entries>>,
+}
+
+/// Key-value entries, in key order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+impl<'t, T: Tables> Memo<'t, T> {
+    /// Nothing remembered yet, over `inner`.
+    pub fn new(inner: &'t mut T) -> Self {
+        Self {
+            inner,
+            gets: RefCell::default(),
+            scans: RefCell::default(),
+        }
+    }
+
+    fn wrote(&mut self, key: &[u8], value: Option<Vec<u8>>) {
+        self.scans
+            .get_mut()
+            .retain(|(prefix, _), _| !key.starts_with(prefix));
+        self.gets.get_mut().insert(key.to_vec(), value);
+    }
+}
+
+impl<T: Tables> Tables for Memo<'_, T> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(v) = self.gets.borrow().get(key) {
+            return v.clone();
+        }
+        let v = self.inner.get(key);
+        self.gets.borrow_mut().insert(key.to_vec(), v.clone());
+        v
+    }
+    fn scan(&self, prefix: &[u8], limit: usize) -> Entries {
+        let at = (prefix.to_vec(), limit);
+        if let Some(v) = self.scans.borrow().get(&at) {
+            return v.clone();
+        }
+        let v = self.inner.scan(prefix, limit);
+        self.scans.borrow_mut().insert(at, v.clone());
+        v
+    }
+    fn put(&mut self, key: &[u8], value: Vec<u8>) {
+        self.wrote(key, Some(value.clone()));
+        self.inner.put(key, value);
+    }
+    fn delete(&mut self, key: &[u8]) {
+        self.wrote(key, None);
+        self.inner.delete(key);
+    }
+    fn consortium(&self) -> &Consortium {
+        self.inner.consortium()
+    }
+}
+
 /// Read-only tables over a state view (queries).
 pub struct ReadOnly<'a>(pub &'a dyn StateView);
 
@@ -510,9 +589,15 @@ pub fn recalls_of(t: &impl Tables, code: &Code, lot: Option<&Lot>) -> Vec<EventI
     let (Some(gtin), Some(serial)) = (code.gtin(), code.serial()) else {
         return vec![];
     };
-    let mut ids: Vec<EventId> = t
-        .get_json(&recalled_serial_key(gtin, serial))
-        .unwrap_or_default();
+    // Whether the GTIN has any serial recall is one look (remembered for the event)
+    // before one per serial.
+    let by_serial = !t.scan(&recalled_serial_key_prefix(gtin), 1).is_empty();
+    let mut ids: Vec<EventId> = if by_serial {
+        t.get_json(&recalled_serial_key(gtin, serial))
+            .unwrap_or_default()
+    } else {
+        vec![]
+    };
     if let Some(lot) = lot {
         let by_lot: Vec<EventId> = t.get_json(&recalled_lot_key(gtin, lot)).unwrap_or_default();
         ids.extend(by_lot);

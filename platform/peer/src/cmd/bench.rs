@@ -4,6 +4,9 @@
 //! indexes) and prints one JSON line, including the raw single-core `verify_strict` rate
 //! measured in the same run so the figure can be read as a ratio. `--store postgres`
 //! runs the same workload against PostgreSQL, so both stores' figures come from one command.
+//! `--workload trace` ingests trace events (the fixtures generator's supply chain) through
+//! the trace module's full validation instead of the core's anchor events, and
+//! `--workload both` runs the two in one invocation and prints their ratio.
 
 use crate::cmd::init::init_demo;
 use crate::config::{DataDir, StoreConfig};
@@ -12,8 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ledger::hash::sha256;
 use ledger::{Envelope, Ledger, SecretKey, Signer, Store};
-use serde_json::json;
-use std::path::PathBuf;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -61,6 +64,31 @@ pub struct IngestArgs {
     /// PostgreSQL schema for a new data directory (default: a fresh `pedigree_bench_*`).
     #[arg(long)]
     pub schema: Option<String>,
+    /// What to ingest: the core's anchor events, trace events through the trace module's
+    /// full validation, or both in one run (`DIR/anchor`, `DIR/trace`) with their ratio.
+    #[arg(long, value_enum, default_value_t = Workload::Anchor)]
+    pub workload: Workload,
+}
+
+/// The event mixes `bench ingest` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// Anchor events: signature, nonce and a one-key rule (the core's own figure).
+    Anchor,
+    /// Trace events from the fixtures generator, every custody rule checked twice.
+    Trace,
+    /// Both, one after the other, and the trace-to-core ratio.
+    Both,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Anchor => "anchor",
+            Self::Trace => "trace",
+            Self::Both => "both",
+        }
+    }
 }
 
 /// The stores the bench can run on.
@@ -90,7 +118,7 @@ impl StoreKind {
 
 /// Moves a freshly made demo data directory from its SQLite file to PostgreSQL: the chain
 /// (just genesis) is copied through the ledger, then `peer.toml` names the new store.
-fn move_to_postgres(args: &IngestArgs) -> Result<String> {
+fn move_to_postgres(args: &IngestArgs, data_dir: &Path) -> Result<String> {
     let url = args
         .database_url
         .clone()
@@ -100,7 +128,7 @@ fn move_to_postgres(args: &IngestArgs) -> Result<String> {
         .schema
         .clone()
         .unwrap_or_else(|| format!("pedigree_bench_{:012x}", rand::random::<u64>() >> 16));
-    let dir = DataDir::open(&args.data_dir)?;
+    let dir = DataDir::open(data_dir)?;
     let sqlite_file = dir.store_path();
     let mut config = dir.config.clone();
     config.store = StoreConfig::Postgres {
@@ -115,7 +143,7 @@ fn move_to_postgres(args: &IngestArgs) -> Result<String> {
         })?;
         crate::cmd::transfer::copy_chain(&source, target)?;
     }
-    DataDir::write(&args.data_dir, &config)?;
+    DataDir::write(data_dir, &config)?;
     if let Some(file) = sqlite_file {
         for suffix in ["", "-wal", "-shm"] {
             let mut p = file.clone().into_os_string();
@@ -167,33 +195,45 @@ fn ingest(args: IngestArgs) -> Result<()> {
     if args.events == 0 || args.actors == 0 || args.batch == 0 {
         bail!("--events, --actors and --batch must be at least 1");
     }
-    let fresh = !DataDir::exists(&args.data_dir);
-    if fresh {
-        init_demo(&args.data_dir, "127.0.0.1:0")?;
-        if args.store == StoreKind::Postgres {
-            move_to_postgres(&args)?;
+    match args.workload {
+        Workload::Anchor | Workload::Trace => {
+            println!("{}", ingest_one(&args, args.workload, &args.data_dir)?);
+        }
+        Workload::Both => {
+            // Same run, same settings, one data directory each: the core's own workload,
+            // then trace events through full validation.
+            let core = ingest_one(&args, Workload::Anchor, &args.data_dir.join("anchor"))?;
+            println!("{core}");
+            let trace = ingest_one(&args, Workload::Trace, &args.data_dir.join("trace"))?;
+            println!("{trace}");
+            let ratio = |field: &str| {
+                trace[field].as_f64().unwrap_or(0.0) / core[field].as_f64().unwrap_or(f64::NAN)
+            };
+            println!(
+                "{}",
+                json!({
+                    "bench": "ingest_compare",
+                    "trace_to_core_per_cpu_second": ratio("events_per_cpu_second"),
+                    "trace_to_core_per_second": ratio("events_per_sec"),
+                    "target": 0.8,
+                })
+            );
         }
     }
-    let dir = DataDir::open(&args.data_dir)?;
-    let kind = StoreKind::of(&dir.config.store);
-    if kind != args.store {
-        bail!(
-            "{} already holds a {} store; use an empty directory for --store {}",
-            args.data_dir.display(),
-            kind.name(),
-            args.store.name()
-        );
-    }
-    let schema = match &dir.config.store {
-        StoreConfig::Postgres { schema, .. } => schema.clone(),
-        StoreConfig::Sqlite { .. } => None,
-    };
-    let node = Node::start(dir)?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args.threads.unwrap_or(cores).max(1);
-    let verify_rate = raw_verify_rate();
+    Ok(())
+}
 
-    // Sign up front: signing is the clients' work, not the peer's.
+/// Signed events to ingest, per submitting thread, each thread's lists in the order
+/// they must be admitted.
+struct Prepared {
+    work: Vec<Vec<Vec<Envelope>>>,
+    batch: usize,
+    in_flight: usize,
+}
+
+/// Anchor events (the core's own workload): each actor's events on its own, the actors
+/// spread over `threads`.
+fn anchor_work(args: &IngestArgs, node: &Node, threads: usize) -> Result<Prepared> {
     let signers: Vec<Arc<Signer>> = node.signers.values().take(args.actors).cloned().collect();
     if signers.len() < args.actors {
         bail!(
@@ -201,8 +241,7 @@ fn ingest(args: IngestArgs) -> Result<()> {
             signers.len()
         );
     }
-    let sign_started = Instant::now();
-    let run_tag = sha256(&sign_started.elapsed().as_nanos().to_be_bytes()).to_hex();
+    let run_tag = sha256(&now_ms().to_be_bytes()).to_hex();
     let mut per_actor: Vec<Vec<Envelope>> = vec![Vec::new(); signers.len()];
     for i in 0..args.events {
         let a = i % signers.len();
@@ -213,38 +252,89 @@ fn ingest(args: IngestArgs) -> Result<()> {
             json!({"digest": digest, "reference": format!("shipment-{}", i / 50), "category": "reading"}),
         ));
     }
-    let sign_seconds = sign_started.elapsed().as_secs_f64();
-    let raw_bytes: usize = per_actor.iter().flatten().map(Envelope::raw_len).sum();
-    // The whole event (signature included) in RFC 8785 form: what "event bytes" means in
-    // the storage figure.
-    let wire_bytes: usize = per_actor
-        .iter()
-        .flatten()
-        .map(|e| serde_json_canonicalizer::to_vec(&e.to_json_value()).map_or(0, |b| b.len()))
-        .sum();
-    let size_before = node.ledger.store().size()?.bytes;
-    let height_before = node.ledger.head().height;
-
     // Each thread owns some actors, so each actor's nonces arrive in order.
     let mut work: Vec<Vec<Vec<Envelope>>> = vec![Vec::new(); threads];
     for (a, events) in per_actor.into_iter().enumerate() {
         work[a % threads].push(events);
     }
+    Ok(Prepared {
+        work,
+        batch: args.batch,
+        in_flight: args.in_flight,
+    })
+}
+
+/// Trace events (the fixtures generator: commission, pack, two hops of ship and receive,
+/// unpack, dispense; 20 packs a case), every one through the trace module's rules at
+/// admission and at apply. They depend on each other across actors, so one thread submits
+/// them in order; a case's next event comes a whole round of cases later, and the window
+/// of submissions in flight is kept shorter than that round, so what an event needs is
+/// committed before it is admitted.
+fn trace_work(args: &IngestArgs) -> Prepared {
+    const CASE: usize = 20;
+    const HOPS: usize = 2;
+    let per_case = 2 + 2 * HOPS + 1 + CASE;
+    let cases = args.events.div_ceil(per_case).max(1);
+    let demo = fixtures::demo(&fixtures::PeerLayout::Single {
+        endpoint: "http://127.0.0.1:0".into(),
+    });
+    let start = now_ms();
+    let config = fixtures::generator::Config {
+        items: cases * CASE,
+        hops: HOPS,
+        case_size: CASE,
+        block_size: usize::MAX,
+        // a new seed per run keeps serials and SSCCs new in a reused directory
+        seed: start as u64,
+        start_ms: start,
+    };
+    let events: Vec<Envelope> = fixtures::generator::generate(&demo, &config)
+        .blocks
+        .into_iter()
+        .flatten()
+        .collect();
+    let batch = args.batch.min(cases).max(1);
+    let in_flight = args.in_flight.min(cases / batch).max(1);
+    Prepared {
+        work: vec![vec![events]],
+        batch,
+        in_flight,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What a run of submissions measured.
+struct Driven {
+    seconds: f64,
+    cpu_seconds: f64,
+    latencies: Vec<f64>,
+    refused: usize,
+}
+
+/// Pushes prepared events through admission and the orderer, `in_flight` submissions of
+/// `batch` events at a time per thread, paced to `rate` when given.
+fn drive(node: &Node, prepared: Prepared, rate: Option<f64>) -> Driven {
+    let threads = prepared.work.len();
+    let (batch, in_flight) = (prepared.batch, prepared.in_flight.max(1));
     let latencies = Arc::new(parking_lot::Mutex::new(Vec::<f64>::new()));
     let refused = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let cpu = cpu_time::ProcessTime::now();
     std::thread::scope(|scope| {
-        for mine in work {
+        for mine in prepared.work {
             let ledger = node.ledger.clone();
             let orderer = node.orderer.clone();
             let latencies = latencies.clone();
             let refused = refused.clone();
-            let (slot_tx, slot_rx) = crossbeam_channel::bounded::<()>(args.in_flight.max(1));
+            let (slot_tx, slot_rx) = crossbeam_channel::bounded::<()>(in_flight);
             // Each thread paces its share of the offered load.
-            let interval = args
-                .rate
-                .map(|r| Duration::from_secs_f64(args.batch as f64 * threads as f64 / r.max(1.0)));
+            let interval =
+                rate.map(|r| Duration::from_secs_f64(batch as f64 * threads as f64 / r.max(1.0)));
             scope.spawn(move || {
                 let mut next_send = Instant::now();
                 let mut chunks: Vec<std::vec::IntoIter<Envelope>> =
@@ -252,7 +342,7 @@ fn ingest(args: IngestArgs) -> Result<()> {
                 loop {
                     let mut progressed = false;
                     for events in chunks.iter_mut() {
-                        let chunk: Vec<Envelope> = events.by_ref().take(args.batch).collect();
+                        let chunk: Vec<Envelope> = events.by_ref().take(batch).collect();
                         if chunk.is_empty() {
                             continue;
                         }
@@ -306,18 +396,74 @@ fn ingest(args: IngestArgs) -> Result<()> {
                     }
                 }
                 // wait for this thread's submissions to finish
-                for _ in 0..args.in_flight.max(1) {
+                for _ in 0..in_flight {
                     slot_tx.send(()).expect("slot channel open");
                 }
             });
         }
     });
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = cpu.elapsed().as_secs_f64();
+    let mut lat = latencies.lock().clone();
+    lat.sort_by(f64::total_cmp);
+    Driven {
+        seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: cpu.elapsed().as_secs_f64(),
+        latencies: lat,
+        refused: refused.load(Ordering::Relaxed),
+    }
+}
+
+/// One workload into one data directory; its JSON report.
+fn ingest_one(args: &IngestArgs, workload: Workload, data_dir: &Path) -> Result<Value> {
+    let fresh = !DataDir::exists(data_dir);
+    if fresh {
+        init_demo(data_dir, "127.0.0.1:0")?;
+        if args.store == StoreKind::Postgres {
+            move_to_postgres(args, data_dir)?;
+        }
+    }
+    let dir = DataDir::open(data_dir)?;
+    let kind = StoreKind::of(&dir.config.store);
+    if kind != args.store {
+        bail!(
+            "{} already holds a {} store; use an empty directory for --store {}",
+            data_dir.display(),
+            kind.name(),
+            args.store.name()
+        );
+    }
+    let schema = match &dir.config.store {
+        StoreConfig::Postgres { schema, .. } => schema.clone(),
+        StoreConfig::Sqlite { .. } => None,
+    };
+    let node = Node::start(dir)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.unwrap_or(cores).max(1);
+    let verify_rate = raw_verify_rate();
+
+    // Sign up front: signing is the clients' work, not the peer's.
+    let sign_started = Instant::now();
+    let prepared = match workload {
+        Workload::Trace => trace_work(args),
+        _ => anchor_work(args, &node, threads)?,
+    };
+    let sign_seconds = sign_started.elapsed().as_secs_f64();
+    let all = || prepared.work.iter().flatten().flatten();
+    let events = all().count();
+    let raw_bytes: usize = all().map(Envelope::raw_len).sum();
+    // The whole event (signature included) in RFC 8785 form: what "event bytes" means in
+    // the storage figure.
+    let wire_bytes: usize = all()
+        .map(|e| serde_json_canonicalizer::to_vec(&e.to_json_value()).map_or(0, |b| b.len()))
+        .sum();
+    let (batch, in_flight, submitters) = (prepared.batch, prepared.in_flight, prepared.work.len());
+    let size_before = node.ledger.store().size()?.bytes;
+    let height_before = node.ledger.head().height;
+
+    let driven = drive(&node, prepared, args.rate);
     let head = node.ledger.head();
     let store = node.ledger.store().clone();
     drop(node);
-    let store_bytes = match DataDir::open(&args.data_dir)?.store_path() {
+    let store_bytes = match DataDir::open(data_dir)?.store_path() {
         Some(path) => {
             drop(store);
             let s = ledger::SqliteStore::open(path)?;
@@ -326,39 +472,38 @@ fn ingest(args: IngestArgs) -> Result<()> {
         }
         None => store.size()?.bytes,
     };
-    let mut lat = latencies.lock().clone();
-    lat.sort_by(f64::total_cmp);
-    let rate = args.events as f64 / seconds;
+    let lat = &driven.latencies;
+    let rate = events as f64 / driven.seconds;
     // Events per second of CPU time spent by the whole peer process (all its threads):
     // the per-core rate, robust to whatever else runs on the machine.
-    let per_core = args.events as f64 / cpu_seconds;
+    let per_core = events as f64 / driven.cpu_seconds;
     let added = store_bytes.saturating_sub(if fresh { 0 } else { size_before });
-    println!(
-        "{}",
-        json!({
-            "bench": "ingest",
-            "store": kind.name(),
-            "schema": schema,
-            "events": args.events,
-            "refused": refused.load(Ordering::Relaxed),
-            "seconds": seconds,
-            "events_per_sec": rate,
-            "cores": cores,
-            "cpu_seconds": cpu_seconds,
-            "events_per_cpu_second": per_core,
-            "blocks": head.height - height_before,
-            "commit_latency_ms": {"p50": percentile(&lat, 50.0), "p99": percentile(&lat, 99.0), "max": lat.last().copied().unwrap_or(0.0)},
-            "verify_strict_per_cpu_second": verify_rate,
-            "ratio_per_core_to_verify": per_core / verify_rate,
-            "sign_seconds": sign_seconds,
-            "store_bytes": store_bytes,
-            "offered_rate": args.rate,
-            "canonical_event_bytes": wire_bytes,
-            "signed_bytes_plus_signature": raw_bytes,
-            "storage_ratio": added as f64 / wire_bytes as f64,
-            "storage_ratio_to_signed_bytes_plus_signature": added as f64 / raw_bytes as f64,
-            "fresh_store": fresh,
-        })
-    );
-    Ok(())
+    Ok(json!({
+        "bench": "ingest",
+        "workload": workload.name(),
+        "store": kind.name(),
+        "schema": schema,
+        "events": events,
+        "refused": driven.refused,
+        "seconds": driven.seconds,
+        "events_per_sec": rate,
+        "cores": cores,
+        "submitting_threads": submitters,
+        "batch": batch,
+        "in_flight": in_flight,
+        "cpu_seconds": driven.cpu_seconds,
+        "events_per_cpu_second": per_core,
+        "blocks": head.height - height_before,
+        "commit_latency_ms": {"p50": percentile(lat, 50.0), "p99": percentile(lat, 99.0), "max": lat.last().copied().unwrap_or(0.0)},
+        "verify_strict_per_cpu_second": verify_rate,
+        "ratio_per_core_to_verify": per_core / verify_rate,
+        "sign_seconds": sign_seconds,
+        "store_bytes": store_bytes,
+        "offered_rate": args.rate,
+        "canonical_event_bytes": wire_bytes,
+        "signed_bytes_plus_signature": raw_bytes,
+        "storage_ratio": added as f64 / wire_bytes as f64,
+        "storage_ratio_to_signed_bytes_plus_signature": added as f64 / raw_bytes as f64,
+        "fresh_store": fresh,
+    }))
 }

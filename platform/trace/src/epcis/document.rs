@@ -149,16 +149,27 @@ pub fn to_epcis(
     Some(v)
 }
 
-/// An item's provenance as an EPCIS 2.0 document (`creation_ms` is the caller's clock).
-pub fn export(provenance: &Provenance, consortium: &Consortium, creation_ms: i64) -> Value {
-    let events: Vec<Value> = provenance
-        .events
-        .iter()
-        .filter_map(|p| {
-            let ev = TraceEvent::parse(&p.kind, &p.payload).ok()?;
-            to_epcis(&ev, &p.org, p.time, consortium)
-        })
-        .collect();
+/// A stored trace event as an EPCIS event: its `eventID` is the CBV 2.0 hash of the
+/// EPCIS event it was imported from, if it was (the same event, as its sender knows
+/// it), else the hash of the exported event itself. `None` for events without EPCs and
+/// payloads that do not read.
+pub fn export_event(
+    kind: &str,
+    payload: &Value,
+    org: &OrgId,
+    time_ms: i64,
+    consortium: &Consortium,
+) -> Option<Value> {
+    let (event, imported) = TraceEvent::parse_imported(kind, payload).ok()?;
+    let mut v = to_epcis(&event, org, time_ms, consortium)?;
+    if let Some(hash) = imported {
+        v["eventID"] = hash.as_str().into();
+    }
+    Some(v)
+}
+
+/// An EPCIS 2.0 document holding `events` (`creation_ms` is the caller's clock).
+pub fn document(events: Vec<Value>, creation_ms: i64) -> Value {
     json!({
         "@context": [CONTEXT],
         "type": "EPCISDocument",
@@ -166,6 +177,16 @@ pub fn export(provenance: &Provenance, consortium: &Consortium, creation_ms: i64
         "creationDate": format_ms(creation_ms),
         "epcisBody": { "eventList": events },
     })
+}
+
+/// An item's provenance as an EPCIS 2.0 document (`creation_ms` is the caller's clock).
+pub fn export(provenance: &Provenance, consortium: &Consortium, creation_ms: i64) -> Value {
+    let events: Vec<Value> = provenance
+        .events
+        .iter()
+        .filter_map(|p| export_event(&p.kind, &p.payload, &p.org, p.time, consortium))
+        .collect();
+    document(events, creation_ms)
 }
 
 fn unsupported(msg: impl Into<String>) -> Unsupported {

@@ -10,6 +10,7 @@
 //! without a namespace makes [`prehash`] say so instead of guessing.
 
 use super::uri::{cbv, epc, number, timestamp};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -432,9 +433,76 @@ pub fn prehash(event: &Value, p: &Prefixes) -> Result<String, Unsupported> {
 
 /// The event hash ID of one JSON-LD event: `ni:///sha-256;<hex>?ver=CBV2.0`.
 pub fn event_hash(event: &Value, p: &Prefixes) -> Result<String, Unsupported> {
-    let pre = prehash(event, p)?;
-    Ok(format!(
-        "ni:///sha-256;{}?ver=CBV2.0",
-        ledger::hash::sha256(pre.as_bytes()).to_hex()
-    ))
+    EpcisHash::of(event, p).map(|h| h.0)
+}
+
+const HASH_PREFIX: &str = "ni:///sha-256;";
+const HASH_SUFFIX: &str = "?ver=CBV2.0";
+
+/// A CBV 2.0 event hash ID, `ni:///sha-256;<64 lowercase hex>?ver=CBV2.0`: the identity
+/// of an EPCIS event whatever system captured it. Checked once when made or read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EpcisHash(String);
+
+/// A text that is not a CBV 2.0 event hash ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a CBV 2.0 event hash (ni:///sha-256;<64 lowercase hex>?ver=CBV2.0)")]
+pub struct BadEpcisHash(pub String);
+
+impl EpcisHash {
+    /// The hash ID of one JSON-LD event, with the prefixes of its document.
+    pub fn of(event: &Value, p: &Prefixes) -> Result<Self, Unsupported> {
+        let pre = prehash(event, p)?;
+        Ok(Self(format!(
+            "{HASH_PREFIX}{}{HASH_SUFFIX}",
+            ledger::hash::sha256(pre.as_bytes()).to_hex()
+        )))
+    }
+
+    /// The whole URI.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The SHA-256 digest, 64 lowercase hex digits.
+    pub fn digest(&self) -> &str {
+        &self.0[HASH_PREFIX.len()..HASH_PREFIX.len() + 64]
+    }
+}
+
+impl std::str::FromStr for EpcisHash {
+    type Err = BadEpcisHash;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s
+            .strip_prefix(HASH_PREFIX)
+            .and_then(|r| r.strip_suffix(HASH_SUFFIX));
+        match hex {
+            Some(h)
+                if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Ok(Self(s.to_string()))
+            }
+            _ => Err(BadEpcisHash(s.chars().take(120).collect())),
+        }
+    }
+}
+
+impl TryFrom<String> for EpcisHash {
+    type Error = BadEpcisHash;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<EpcisHash> for String {
+    fn from(h: EpcisHash) -> Self {
+        h.0
+    }
+}
+
+impl std::fmt::Display for EpcisHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }

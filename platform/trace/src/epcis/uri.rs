@@ -206,6 +206,12 @@ pub fn cbv(kind: &str, value: &str) -> String {
 /// An ISO 8601 timestamp as UTC with exactly three decimals (`...T10:00:30.000Z`); the
 /// fourth decimal rounds half up. `None` when it does not read.
 pub fn timestamp(value: &str) -> Option<String> {
+    unix_ms(value).map(format_ms)
+}
+
+/// An ISO 8601 timestamp (`2026-01-01T10:00:30.5+01:00`) as Unix milliseconds; the
+/// fourth decimal rounds half up. `None` when it does not read.
+pub fn unix_ms(value: &str) -> Option<i64> {
     let v = value.trim();
     let (date, rest) = v.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
@@ -231,7 +237,7 @@ pub fn timestamp(value: &str) -> Option<String> {
     let total = ((days_from_civil(y, mo, da) * 86_400 + h * 3600 + mi * 60 + s) - offset_min * 60)
         * 1000
         + ms;
-    Some(format_ms(total))
+    Some(total)
 }
 
 /// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.

@@ -454,6 +454,7 @@ fn every_rejection_code_is_exercised_by_a_test() {
         include_str!("custody.rs"),
         include_str!("devices.rs"),
         include_str!("recall.rs"),
+        include_str!("epcis.rs"),
     ]
     .concat();
     let used = |name: &str| {

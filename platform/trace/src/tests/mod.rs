@@ -4,6 +4,7 @@
 
 mod custody;
 mod devices;
+mod epcis;
 mod properties;
 mod provenance;
 mod recall;

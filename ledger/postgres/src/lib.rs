@@ -4,16 +4,15 @@
 //! and never call `block_on` from the caller's thread: it runs on its own runtime.
 
 mod bridge;
-mod cache;
 mod filter;
 pub mod testing;
 
 use bridge::Bridge;
-use cache::{Lookup, StateCache};
 use filter::{Bloom, KeyFilter, MIN_CAPACITY};
 use ledger::block::{BlockHeader, RawBlock, RawEvent, id_key};
 use ledger::merkle::CHUNK;
 use ledger::state::{Entries, ModuleEntries, StateSource};
+use ledger::store::cache::{Lookup, StateCache};
 use ledger::store::{AppliedBlock, ChainHead, LocatedEvent, ProofParts, StoreSize};
 use ledger::{BlockHash, Digest, Store, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};

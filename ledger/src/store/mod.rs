@@ -2,6 +2,7 @@
 //! with a block and all its state changes committed in one transaction. Implementations:
 //! [`sqlite::SqliteStore`] here (embedded default); PostgreSQL lives in its own crate.
 
+pub mod cache;
 pub mod sqlite;
 
 use crate::block::{Block, RawBlock, RawEvent};

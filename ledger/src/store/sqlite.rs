@@ -2,6 +2,7 @@
 //! commits a whole block per transaction with `synchronous=FULL`, so an acknowledged block
 //! survives a crash; readers use their own connections and never block the writer.
 
+use super::cache::{Lookup, StateCache};
 use super::{AppliedBlock, ChainHead, LocatedEvent, ProofParts, Store, StoreError, StoreSize};
 use crate::block::{RawBlock, RawEvent};
 use crate::hash::{BlockHash, Digest};
@@ -51,6 +52,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    cache: StateCache,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -73,6 +75,7 @@ impl SqliteStore {
             path,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            cache: StateCache::default(),
         })
     }
 
@@ -113,7 +116,10 @@ impl SqliteStore {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<usize, StoreError> {
-        self.writer.lock().execute(sql, params).map_err(backend)
+        let changed = self.writer.lock().execute(sql, params).map_err(backend);
+        // whatever it changed, cached state may no longer be what is stored
+        self.cache.clear();
+        changed
     }
 
     /// Copies the WAL into the main file and truncates it (for a stable size figure).
@@ -166,11 +172,17 @@ impl StateSource for SqliteStore {
     fn state_get(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         // The writer applies blocks one after another and is the only caller during
         // apply; readers (queries, validate) use their own connections.
-        self.read(|c| {
+        let generation = match self.cache.get(module, key) {
+            Lookup::Hit(value) => return Ok(value),
+            Lookup::Miss(generation) => generation,
+        };
+        let value: Option<Vec<u8>> = self.read(|c| {
             c.prepare_cached("SELECT value FROM state WHERE module = ?1 AND key = ?2")?
                 .query_row(params![module, key], |r| r.get(0))
                 .optional()
-        })
+        })?;
+        self.cache.fill(generation, module, key, &value);
+        Ok(value)
     }
 
     fn state_scan(&self, module: &str, prefix: &[u8], limit: usize) -> Result<Entries, StoreError> {
@@ -308,7 +320,17 @@ impl Store for SqliteStore {
                 idx.execute(params![key, *seq as i64]).map_err(backend)?;
             }
         }
-        tx.commit().map_err(backend)
+        match tx.commit() {
+            Ok(()) => {
+                self.cache.committed(applied.writes().iter());
+                Ok(())
+            }
+            Err(e) => {
+                // The outcome is unknown: trust nothing cached.
+                self.cache.clear();
+                Err(backend(e))
+            }
+        }
     }
 
     fn raw_block(&self, height: u64) -> Result<Option<RawBlock>, StoreError> {

@@ -1,7 +1,9 @@
-//! A read cache of committed state, so a key that admission just looked up is not fetched
-//! again over the network when its block is applied a moment later.
+//! A read cache of committed state for stores, so a key that admission just looked up is
+//! not read from the database again when its block is applied a moment later (a query
+//! costs microseconds on SQLite and a round trip on PostgreSQL; a trace event reads about
+//! ten keys at admission and again at apply).
 //!
-//! It is exact as long as this store is the only writer of its schema, which the ledger
+//! It is exact as long as the store is the only writer of its database, which the ledger
 //! already assumes (it keeps the chain head in memory). Commits update cached keys after
 //! the database transaction commits; a lookup that raced with a commit is not cached
 //! (a generation counter tells); raw SQL and failed commits empty the cache.
@@ -22,12 +24,12 @@ struct Inner {
 
 /// Committed values (or their absence) by (module, key).
 #[derive(Default)]
-pub(crate) struct StateCache {
+pub struct StateCache {
     inner: Mutex<Inner>,
 }
 
 /// What a lookup found: the value, or the generation to hand back with the fetched one.
-pub(crate) enum Lookup {
+pub enum Lookup {
     /// Cached: the committed value or `None` for absent.
     Hit(Option<Vec<u8>>),
     /// Not cached; fetch it and call [`StateCache::fill`] with this generation.
@@ -36,7 +38,7 @@ pub(crate) enum Lookup {
 
 impl StateCache {
     /// Looks `module`/`key` up.
-    pub(crate) fn get(&self, module: &str, key: &[u8]) -> Lookup {
+    pub fn get(&self, module: &str, key: &[u8]) -> Lookup {
         let inner = self.inner.lock();
         match inner.entries.get(&(module.to_string(), key.to_vec())) {
             Some(v) => Lookup::Hit(v.clone()),
@@ -46,7 +48,7 @@ impl StateCache {
 
     /// Remembers a value read from the database, unless a commit happened since the
     /// lookup that missed (the read may predate it).
-    pub(crate) fn fill(&self, generation: u64, module: &str, key: &[u8], value: &Option<Vec<u8>>) {
+    pub fn fill(&self, generation: u64, module: &str, key: &[u8], value: &Option<Vec<u8>>) {
         let mut inner = self.inner.lock();
         if inner.generation != generation {
             return;
@@ -60,10 +62,7 @@ impl StateCache {
     }
 
     /// Applies a committed block's writes to the keys already cached.
-    pub(crate) fn committed<'a>(
-        &self,
-        writes: impl Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>,
-    ) {
+    pub fn committed<'a>(&self, writes: impl Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>) {
         let mut inner = self.inner.lock();
         inner.generation += 1;
         for (k, v) in writes {
@@ -74,7 +73,7 @@ impl StateCache {
     }
 
     /// Forgets everything (after raw SQL, or a commit whose outcome is unknown).
-    pub(crate) fn clear(&self) {
+    pub fn clear(&self) {
         let mut inner = self.inner.lock();
         inner.generation += 1;
         inner.entries.clear();

@@ -179,6 +179,8 @@ fn post_anchors(peer: &Peer, tag: &str, rounds: usize) {
 fn postgres_data_dir(from: &Path, to: &Path, schema: &Schema) {
     std::fs::create_dir_all(to.join("keys/actors")).unwrap();
     std::fs::copy(from.join("keys/peer.pem"), to.join("keys/peer.pem")).unwrap();
+    // the off-chain EMR store's key goes with the peer too
+    std::fs::copy(from.join("keys/emr.key"), to.join("keys/emr.key")).unwrap();
     for entry in std::fs::read_dir(from.join("keys/actors")).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(
@@ -272,4 +274,51 @@ fn a_sqlite_chain_moves_to_postgres_and_audits_clean() {
     let audit: Value = serde_json::from_str(&ok(pedigree(&["audit", "--data-dir", b]))).unwrap();
     assert_eq!(audit["ok"], true, "{audit}");
     drop(schema);
+}
+
+#[test]
+fn a_peer_initialised_on_postgres_serves_and_audits_and_a_used_schema_is_refused() {
+    let Some(schema) = Schema::create() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pg-peer");
+    let d = dir.to_str().unwrap();
+    let pg = [
+        "--database-url",
+        schema.url.as_str(),
+        "--schema",
+        schema.name.as_str(),
+    ];
+    ok(pedigree(
+        &[&["init", "--demo", "--data-dir", d][..], &pg].concat(),
+    ));
+    let config = std::fs::read_to_string(dir.join("peer.toml")).unwrap();
+    assert!(config.contains("kind = \"postgres\""), "{config}");
+    assert!(
+        !dir.join("ledger.sqlite").exists(),
+        "no SQLite file beside a PostgreSQL store"
+    );
+    let mut peer = Peer::serve(&dir, &[]).unwrap();
+    post_anchors(&peer, "pg-init", 2);
+    let (_, chain) = peer.get("/chain");
+    assert!(chain["height"].as_u64().unwrap() >= 2, "{chain}");
+    peer.stop();
+    let audit: Value = serde_json::from_str(&ok(pedigree(&["audit", "--data-dir", d]))).unwrap();
+    assert_eq!(audit["ok"], true, "{audit}");
+    assert_eq!(audit["head_hash"], chain["head_hash"]);
+
+    // The same schema again: refused before anything is written.
+    let other = tmp.path().join("second");
+    let out = pedigree(
+        &[
+            &["init", "--demo", "--data-dir", other.to_str().unwrap()][..],
+            &pg,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("STORE_NOT_EMPTY"), "{stderr}");
+    assert!(!other.join("peer.toml").exists(), "nothing written");
 }

@@ -38,12 +38,37 @@ pub struct InitArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7800")]
     pub listen: String,
+    /// Keep the chain in PostgreSQL at this URL instead of the embedded SQLite file
+    /// (e.g. `postgres://pedigree@db.example:5432/ledger`); genesis is written there.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// With `--database-url`: the schema to keep the tables in (created when missing).
+    #[arg(long, requires = "database_url")]
+    pub schema: Option<String>,
+}
+
+impl InitArgs {
+    fn store(&self) -> StoreConfig {
+        match &self.database_url {
+            Some(url) => StoreConfig::Postgres {
+                url: url.clone(),
+                schema: self.schema.clone(),
+            },
+            None => sqlite_store(),
+        }
+    }
+}
+
+fn sqlite_store() -> StoreConfig {
+    StoreConfig::Sqlite {
+        path: "ledger.sqlite".into(),
+    }
 }
 
 /// Runs `pedigree init`.
 pub fn run(args: InitArgs) -> Result<()> {
     if args.demo {
-        init_demo(&args.data_dir, &args.listen)?;
+        init_demo_on(&args.data_dir, &args.listen, args.store())?;
     } else {
         init_consortium(&args)?;
     }
@@ -61,21 +86,39 @@ fn refuse_existing(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A PostgreSQL database (or schema) that already holds a chain is refused before anything
+/// is written, so a mistyped URL never leaves a half-made data directory behind.
+fn refuse_used_database(store: &StoreConfig) -> Result<()> {
+    let StoreConfig::Postgres { url, schema } = store else {
+        return Ok(());
+    };
+    let pg = store_postgres::PgStore::open(url, schema.as_deref())
+        .context("opening the PostgreSQL store")?;
+    if let Some(head) = ledger::Store::head(&pg)? {
+        bail!(
+            "STORE_NOT_EMPTY: the PostgreSQL {} already holds a chain (height {}); give another --schema or database",
+            schema
+                .as_deref()
+                .map_or("database".to_string(), |s| format!("schema {s}")),
+            head.height
+        );
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn base_config(peer_id: PeerId, listen: &str, custodial: bool) -> PeerConfig {
+fn base_config(peer_id: PeerId, listen: &str, custodial: bool, store: StoreConfig) -> PeerConfig {
     PeerConfig {
         peer_id,
         listen: listen.into(),
         key_file: "keys/peer.pem".into(),
         actor_keys_dir: custodial.then(|| "keys/actors".into()),
-        store: StoreConfig::Sqlite {
-            path: "ledger.sqlite".into(),
-        },
+        store,
         orderer: OrdererConfig::default(),
         emr: Some(EmrConfig::standard()),
     }
@@ -98,12 +141,18 @@ fn write_emr_key(dir: &Path, config: &PeerConfig) -> Result<()> {
 
 /// Creates a demo data directory: every demo actor's key is held by this one peer.
 pub fn init_demo(dir: &Path, listen: &str) -> Result<()> {
+    init_demo_on(dir, listen, sqlite_store())
+}
+
+/// [`init_demo`] with the chain kept in `store`.
+pub fn init_demo_on(dir: &Path, listen: &str, store: StoreConfig) -> Result<()> {
     refuse_existing(dir)?;
+    refuse_used_database(&store)?;
     let d = demo(&PeerLayout::Single {
         endpoint: format!("http://{listen}"),
     });
     let peer = d.consortium.peers[0].clone();
-    let config = base_config(peer.id.clone(), listen, true);
+    let config = base_config(peer.id.clone(), listen, true, store);
     write_key(&dir.join("keys/peer.pem"), &d.peer_keys[&peer.id])?;
     for (actor, key) in &d.actor_keys {
         write_key(&dir.join("keys/actors").join(actor_key_file(actor)), key)?;
@@ -119,6 +168,7 @@ pub fn init_demo(dir: &Path, listen: &str) -> Result<()> {
 fn init_consortium(args: &InitArgs) -> Result<()> {
     let dir = &args.data_dir;
     refuse_existing(dir)?;
+    refuse_used_database(&args.store())?;
     let path = args.consortium.as_ref().expect("required by clap");
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -151,7 +201,7 @@ fn init_consortium(args: &InitArgs) -> Result<()> {
         now_ms(),
     );
     write_key(&dir.join("keys/peer.pem"), &peer_key)?;
-    let config = base_config(peer_id, &args.listen, false);
+    let config = base_config(peer_id, &args.listen, false, args.store());
     write_emr_key(dir, &config)?;
     DataDir::write(dir, &config)?;
     let data = DataDir::open(dir)?;

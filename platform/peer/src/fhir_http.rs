@@ -15,7 +15,7 @@
 //! Also the peer side of the GraphQL [`ClaimsPeer`]: claims events signed and committed.
 
 use crate::api::Api;
-use crate::http::{COMMIT_WAIT, Http, error};
+use crate::http::{Http, error};
 use crate::node::Node;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Signs `module/kind` with `actor`'s custodial key on this peer, admits and orders it,
-/// and resolves once committed (within [`COMMIT_WAIT`]).
+/// and resolves once committed (within [`crate::http::COMMIT_WAIT`]).
 pub async fn commit_as(
     node: &Node,
     actor: &ActorId,
@@ -46,34 +46,7 @@ pub async fn commit_as(
     kind: &str,
     payload: Value,
 ) -> Result<Receipt, Rejection> {
-    let signer = node.signers.get(actor).ok_or_else(|| {
-        Rejection::new(
-            "NO_CUSTODIAL_KEY",
-            format!(
-                "this peer holds no key for {actor}; sign the events yourself and POST them to /events"
-            ),
-        )
-    })?;
-    let envelope = signer.event(module, kind, payload);
-    let admitted = node
-        .ledger
-        .admit(vec![envelope])
-        .into_iter()
-        .collect::<Result<Vec<_>, Rejection>>()?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    node.orderer
-        .submit(admitted, Box::new(move |r| drop(tx.send(r))));
-    match tokio::time::timeout(COMMIT_WAIT, rx).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_)) => Err(Rejection::new(
-            "UNAVAILABLE",
-            "the ordering service stopped; try again",
-        )),
-        Err(_) => Err(Rejection::new(
-            "COMMIT_TIMEOUT",
-            "the event was accepted but not committed in time; look it up before sending it again",
-        )),
-    }
+    node.commit_as(actor, module, vec![(kind, payload)]).await
 }
 
 /// The receipt of one committed event, or its refusal (at admission or at apply).

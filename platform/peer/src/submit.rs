@@ -2,10 +2,9 @@
 //! the caller's custodial key, admitted, ordered, and answered once committed (or with
 //! `COMMIT_TIMEOUT` after [`COMMIT_WAIT`]); committed blocks fan out to subscribers.
 
-use crate::http::COMMIT_WAIT;
 use crate::node::Node;
 use futures_util::stream;
-use ledger::{ActorId, CommitNotice, Rejection};
+use ledger::{ActorId, CommitNotice};
 use pedigree_graphql::{CommitStream, Peer, SubmitFuture};
 use serde_json::Value;
 use std::sync::Arc;
@@ -41,45 +40,7 @@ impl PeerLink {
 
 impl Peer for PeerLink {
     fn submit(&self, actor: &ActorId, events: Vec<(&'static str, Value)>) -> SubmitFuture {
-        let node = self.node.clone();
-        let signer = node.signers.get(actor).cloned();
-        let actor = actor.clone();
-        Box::pin(async move {
-            let signer = signer.ok_or_else(|| {
-                Rejection::new(
-                    "NO_CUSTODIAL_KEY",
-                    format!(
-                        "this peer holds no key for {actor}; sign the events yourself and POST them to /events"
-                    ),
-                )
-            })?;
-            let envelopes = events
-                .into_iter()
-                .map(|(kind, payload)| signer.event(trace::MODULE, kind, payload))
-                .collect();
-            let admitted = node
-                .ledger
-                .admit(envelopes)
-                .into_iter()
-                .collect::<Result<Vec<_>, Rejection>>()?;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            node.orderer
-                .submit(admitted, Box::new(move |r| drop(tx.send(r))));
-            match tokio::time::timeout(COMMIT_WAIT, rx).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(_)) => Err(Rejection::new(
-                    "UNAVAILABLE",
-                    "the ordering service stopped; try again",
-                )),
-                Err(_) => Err(Rejection::new(
-                    "COMMIT_TIMEOUT",
-                    format!(
-                        "the events were accepted but not committed within {} s; look them up before sending them again",
-                        COMMIT_WAIT.as_secs()
-                    ),
-                )),
-            }
-        })
+        self.submit_to(trace::MODULE, actor, events)
     }
 
     fn submit_to(

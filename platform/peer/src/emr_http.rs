@@ -144,6 +144,9 @@ async fn store(
             "`content` is not base64 (standard alphabet, padded)",
         );
     };
+    if let Err(behind) = index_at_head(&state.node).await {
+        return behind;
+    }
     if state.node.consents.document(&input.document).is_some() {
         return error(
             StatusCode::CONFLICT,
@@ -195,6 +198,23 @@ async fn store(
     }
 }
 
+/// Waits until the consent index reflects every block committed so far (the consent
+/// state now), or answers `CONSENT_INDEX_BEHIND`.
+async fn index_at_head(node: &Arc<Node>) -> Result<(), HttpResponse> {
+    let head = node.ledger.head().height;
+    let index = node.consents.clone();
+    let caught_up = web::block(move || index.wait_for(head, INDEX_WAIT)).await;
+    if matches!(caught_up, Ok(true)) {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CONSENT_INDEX_BEHIND",
+            "the consent index has not caught up with the ledger; try again shortly",
+        ))
+    }
+}
+
 fn shutting_down() -> HttpResponse {
     error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -243,16 +263,8 @@ async fn fetch(
     };
     let document = path.into_inner();
     let node: Arc<Node> = state.node.clone();
-    // The index must reflect every block committed so far: the consent state now.
-    let head = node.ledger.head().height;
-    let index = node.consents.clone();
-    let caught_up = web::block(move || index.wait_for(head, INDEX_WAIT)).await;
-    if !matches!(caught_up, Ok(true)) {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "CONSENT_INDEX_BEHIND",
-            "the consent index has not caught up with the ledger; try again shortly",
-        );
+    if let Err(behind) = index_at_head(&node).await {
+        return behind;
     }
     let Some((doc, pre)) =
         node.consents

@@ -143,7 +143,11 @@ const TARGETS: &[(&str, &str, &[&str])] = &[
 
 /// One byte of a stored value changed (for integers: one of their two low bytes; for text:
 /// one character).
-fn tamper(value: &rusqlite::types::Value, at: prop::sample::Index, flip: u8) -> rusqlite::types::Value {
+fn tamper(
+    value: &rusqlite::types::Value,
+    at: prop::sample::Index,
+    flip: u8,
+) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
     match value {
         V::Blob(b) => {

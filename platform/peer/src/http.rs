@@ -33,6 +33,7 @@ pub struct Http {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::api::routes)
         .configure(crate::resolver::routes)
+        .configure(crate::network::routes)
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(metrics))
         .route("/chain", web::get().to(chain))

@@ -3,7 +3,7 @@
 
 use crate::config::{DataDir, StoreConfig};
 use anyhow::{Context, Result};
-use ledger::{ActorId, Ledger, Modules, Orderer, Signer, SoloOrderer, SqliteStore, Store};
+use ledger::{ActorId, Ledger, Modules, Orderer, Signer, SqliteStore, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store_postgres::PgStore;
@@ -32,6 +32,8 @@ pub struct Node {
     pub orderer: Arc<dyn Orderer>,
     /// Signers for actors whose keys this peer holds.
     pub signers: BTreeMap<ActorId, Arc<Signer>>,
+    /// The raft, when the orderer is `raft` (answers other peers on `/raft/...`).
+    pub raft: Option<Arc<raft_orderer::RaftNode>>,
 }
 
 /// Opens the store a data directory's config names (SQLite unless it says otherwise).
@@ -60,12 +62,7 @@ impl Node {
         let store = open_store(&dir)?;
         let ledger = Arc::new(Ledger::open(store, modules()).context("opening the ledger")?);
         let key = dir.peer_key()?;
-        let orderer: Arc<dyn Orderer> = Arc::new(SoloOrderer::start(
-            ledger.clone(),
-            dir.config.peer_id.clone(),
-            key,
-            dir.config.orderer.policy(),
-        ));
+        let (orderer, raft) = crate::network::orderer(&dir, &ledger, key)?;
         let consortium = ledger.consortium();
         let directory = consortium.directory();
         let mut signers = BTreeMap::new();
@@ -88,6 +85,7 @@ impl Node {
             ledger,
             orderer,
             signers,
+            raft,
         })
     }
 }

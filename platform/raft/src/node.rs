@@ -226,10 +226,14 @@ impl RaftNode {
         }
         if let Some(rt) = self.runtime.take() {
             let raft = self.shared.raft.clone();
-            let _ = rt.block_on(async move {
-                tokio::time::timeout(Duration::from_secs(3), raft.shutdown()).await
+            // On a thread of its own: this may be called from inside another runtime.
+            let stopper = std::thread::spawn(move || {
+                let _ = rt.block_on(async move {
+                    tokio::time::timeout(Duration::from_secs(3), raft.shutdown()).await
+                });
+                rt.shutdown_timeout(Duration::from_secs(2));
             });
-            rt.shutdown_timeout(Duration::from_secs(2));
+            let _ = stopper.join();
         }
     }
 }

@@ -239,9 +239,19 @@ fn propose(shared: &Arc<Shared>, batch: Vec<Submission>) {
         return;
     };
     // One token per block in flight: waits while the pipeline is full.
-    if shared.inflight.0.send(()).is_err() {
-        fail(batch, unavailable());
-        return;
+    loop {
+        match shared
+            .inflight
+            .0
+            .send_timeout((), Duration::from_millis(100))
+        {
+            Ok(()) => break,
+            Err(_) if shared.stopping.load(std::sync::atomic::Ordering::SeqCst) => {
+                fail(batch, unavailable());
+                return;
+            }
+            Err(_) => {}
+        }
     }
     let mut events = Vec::new();
     let mut counts = Vec::with_capacity(batch.len());

@@ -77,6 +77,7 @@ fn base_config(peer_id: PeerId, listen: &str, custodial: bool) -> PeerConfig {
             path: "ledger.sqlite".into(),
         },
         orderer: OrdererConfig::default(),
+        network: None,
     }
 }
 

@@ -10,3 +10,4 @@ pub mod label;
 pub mod serve;
 pub mod token;
 pub mod transfer;
+pub mod up;

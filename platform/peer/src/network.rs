@@ -17,12 +17,11 @@ use std::sync::Arc;
 /// Largest body of a peer-to-peer request (a raft append carries a few whole blocks).
 pub const MAX_PEER_BODY: usize = 256 * 1024 * 1024;
 
+/// An orderer and, for `raft`, the raft node behind it.
+pub type Ordering = (Arc<dyn Orderer>, Option<Arc<RaftNode>>);
+
 /// The orderer `peer.toml` asks for, and the raft behind it when there is one.
-pub fn orderer(
-    dir: &DataDir,
-    ledger: &Arc<Ledger>,
-    key: SecretKey,
-) -> Result<(Arc<dyn Orderer>, Option<Arc<RaftNode>>)> {
+pub fn orderer(dir: &DataDir, ledger: &Arc<Ledger>, key: SecretKey) -> Result<Ordering> {
     let me = dir.config.peer_id.clone();
     if dir.config.orderer.kind != "raft" {
         let solo = SoloOrderer::start(ledger.clone(), me, key, dir.config.orderer.policy());

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod barcode;
 pub mod bench;
+pub mod bench_network;
 pub mod bench_verify;
 pub mod init;
 pub mod keys;

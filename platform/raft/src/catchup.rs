@@ -144,3 +144,99 @@ pub fn serve_blocks(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::TestNet;
+    use ledger::Modules;
+    use serde_json::json;
+
+    /// Serves blocks from a ledger, optionally damaging the block at one height.
+    struct From<'a> {
+        ledger: &'a Ledger,
+        damage: Option<(u64, fn(&mut serde_json::Value))>,
+    }
+
+    impl Fetch for From<'_> {
+        fn fetch(&self, _: &PeerId, from: u64) -> Result<Vec<serde_json::Value>, String> {
+            let mut blocks = serve_blocks(self.ledger, from).map_err(|e| e.to_string())?;
+            if let Some((h, damage)) = self.damage {
+                for b in &mut blocks {
+                    if b["header"]["height"] == h {
+                        damage(b);
+                    }
+                }
+            }
+            Ok(blocks)
+        }
+    }
+
+    fn source() -> TestNet {
+        let net = TestNet::new(Modules::new(), 1_700_000_000_000);
+        for n in 0..3 {
+            net.ok(
+                "acme-pharma/admin",
+                "consortium",
+                "update_organization",
+                json!({"org": "acme-pharma", "name": format!("Acme Pharma {n}")}),
+            );
+        }
+        net
+    }
+
+    fn peer() -> Vec<PeerId> {
+        vec![PeerId::new("demo-peer").unwrap()]
+    }
+
+    #[test]
+    fn a_peer_behind_fetches_checks_and_commits_the_missing_blocks() {
+        let a = source();
+        let b = TestNet::new(Modules::new(), 1_700_000_000_000);
+        let fetch = From {
+            ledger: &a.ledger,
+            damage: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert_eq!(
+            catch_up(&b.ledger, &fetch, &peer(), 3, deadline).unwrap(),
+            3
+        );
+        assert_eq!(b.ledger.head(), a.ledger.head());
+        b.assert_audit_passes();
+    }
+
+    #[test]
+    fn tampered_blocks_are_refused_and_nothing_after_them_is_taken() {
+        let a = source();
+        let damages: [fn(&mut serde_json::Value); 3] = [
+            // another orderer signature
+            |b| b["signature"] = serde_json::Value::String("00".repeat(64)),
+            // linked to another block
+            |b| b["header"]["previous"] = serde_json::Value::String("11".repeat(32)),
+            // an event dropped: the Merkle root no longer matches
+            |b| {
+                b["events"].as_array_mut().unwrap().clear();
+                b["header"]["event_count"] = 0.into();
+            },
+        ];
+        for damage in damages {
+            let b = TestNet::new(Modules::new(), 1_700_000_000_000);
+            let fetch = From {
+                ledger: &a.ledger,
+                damage: Some((2, damage)),
+            };
+            let deadline = Instant::now() + Duration::from_millis(300);
+            let err = catch_up(&b.ledger, &fetch, &peer(), 3, deadline).unwrap_err();
+            assert!(
+                matches!(err, CatchUpError::NoSource { height: 2, .. }),
+                "{err}"
+            );
+            assert_eq!(
+                b.ledger.head().height,
+                1,
+                "only the good block before is kept"
+            );
+        }
+    }
+}

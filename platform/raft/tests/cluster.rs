@@ -180,3 +180,42 @@ fn requests_from_unknown_or_badly_signed_peers_are_refused() {
     let blocks: Vec<serde_json::Value> = serde_json::from_reader(ok.into_reader()).unwrap();
     assert_eq!(blocks[0]["header"]["height"], 0);
 }
+
+#[test]
+fn a_peer_added_by_a_consortium_event_joins_from_genesis_and_converges() {
+    let mut cluster = Cluster::start();
+    let leader = cluster.leader();
+    let mut top = 0;
+    for n in 0..25 {
+        top = cluster
+            .submit(leader, "acme-pharma/qa", &format!("early-{n}"), 2)
+            .block_height;
+    }
+    // A governor's admin adds the fifth peer to the consortium config.
+    let mut spare = cluster.spare.clone();
+    spare.endpoint = cluster.addrs[support::SPARE].clone();
+    let add = cluster.demo.signer("medicines-agency/admin").event(
+        "consortium",
+        "add_peer",
+        serde_json::json!({"peer": spare}),
+    );
+    let receipt = cluster.submit_events(leader, vec![add]);
+    assert_eq!(receipt.results[0].1, None, "{receipt:?}");
+    top = top.max(receipt.block_height);
+    // It starts from genesis alone; the leader makes it a learner and it catches up.
+    cluster.launch_spare();
+    cluster.converge(top);
+    let after = cluster.submit(
+        support::SPARE,
+        "northwind/warehouse",
+        "from-the-new-peer",
+        2,
+    );
+    cluster.converge(after.block_height);
+    cluster.assert_same_chain();
+    let status = cluster.node(support::SPARE).raft.status();
+    assert!(
+        status.learners.contains(&spare.id.to_string()),
+        "{status:?}"
+    );
+}

@@ -53,21 +53,25 @@ pub fn modules() -> Modules {
     Modules::new().with(Notes)
 }
 
-/// How many peers, and how many of them vote.
+/// How many peers genesis names, and how many of them vote; one more peer (slot
+/// [`SPARE`]) can join later through an `add_peer` event.
 pub const PEERS: usize = 4;
 pub const VOTERS: usize = 3;
+pub const SPARE: usize = PEERS;
 
-/// The small consortium: the demo's organisations, the first four peers.
-pub fn consortium() -> Demo {
+/// The small consortium: the demo's organisations, the first four peers in genesis and
+/// the fifth kept aside.
+pub fn consortium() -> (Demo, ledger::PeerInfo) {
     let mut d = demo(&PeerLayout::PerOrg {
         endpoints: BTreeMap::new(),
         voters: VOTERS,
     });
-    d.consortium.peers.truncate(PEERS);
     for p in &mut d.consortium.peers {
         p.endpoint = "http://127.0.0.1:1".into();
     }
-    d
+    let spare = d.consortium.peers[SPARE].clone();
+    d.consortium.peers.truncate(PEERS);
+    (d, spare)
 }
 
 pub struct Running {
@@ -90,6 +94,8 @@ impl Running {
 
 pub struct Cluster {
     pub demo: Demo,
+    pub spare: ledger::PeerInfo,
+    spare_listener: Option<TcpListener>,
     pub ids: Vec<PeerId>,
     pub addrs: Vec<String>,
     pub nodes: Vec<Option<Running>>,
@@ -103,18 +109,20 @@ impl Cluster {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let demo = consortium();
+        let (demo, spare) = consortium();
         let genesis = demo.genesis(1_700_000_000_000);
-        let ids: Vec<PeerId> = demo.consortium.peers.iter().map(|p| p.id.clone()).collect();
-        let listeners: Vec<TcpListener> = (0..PEERS)
+        let mut ids: Vec<PeerId> = demo.consortium.peers.iter().map(|p| p.id.clone()).collect();
+        ids.push(spare.id.clone());
+        let mut listeners: Vec<TcpListener> = (0..=PEERS)
             .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
             .collect();
         let addrs: Vec<String> = listeners
             .iter()
             .map(|l| format!("http://{}", l.local_addr().unwrap()))
             .collect();
+        let spare_listener = listeners.pop();
         let mut dirs = Vec::new();
-        for _ in 0..PEERS {
+        for _ in 0..=PEERS {
             let dir = tempfile::tempdir().unwrap();
             let store = Arc::new(SqliteStore::open(dir.path().join("ledger.sqlite")).unwrap());
             Ledger::init(store, modules(), genesis.clone()).expect("genesis commits");
@@ -122,9 +130,11 @@ impl Cluster {
         }
         let mut cluster = Self {
             demo,
+            spare,
+            spare_listener,
             ids,
             addrs,
-            nodes: (0..PEERS).map(|_| None).collect(),
+            nodes: (0..=PEERS).map(|_| None).collect(),
             dirs,
         };
         for (i, listener) in listeners.into_iter().enumerate() {
@@ -151,7 +161,7 @@ impl Cluster {
         settings.election_timeout_ms = (500, 1000);
         settings.snapshot_every = 20;
         let me = self.ids[i].clone();
-        let key = self.demo.peer_keys[&me].clone();
+        let key = fixtures::demo_key(&format!("peer/{me}"));
         let raft =
             Arc::new(RaftNode::start(ledger.clone(), me, key, settings).expect("raft starts"));
         let slot = Arc::new(OnceLock::new());
@@ -183,6 +193,12 @@ impl Cluster {
             server,
             thread: Some(thread),
         }
+    }
+
+    /// Starts the spare peer (from genesis) on its reserved address.
+    pub fn launch_spare(&mut self) {
+        let listener = self.spare_listener.take().expect("the spare starts once");
+        self.nodes[SPARE] = Some(self.launch(SPARE, listener));
     }
 
     /// Stops peer `i` (its server and raft), as if the process ended.
@@ -240,6 +256,11 @@ impl Cluster {
                 )
             })
             .collect();
+        self.submit_events(i, events)
+    }
+
+    /// Admits `events` at peer `i` and waits for the receipt.
+    pub fn submit_events(&self, i: usize, events: Vec<Envelope>) -> Receipt {
         let node = self.node(i);
         let admitted = node
             .ledger
@@ -305,7 +326,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for i in 0..PEERS {
+        for i in 0..=PEERS {
             self.stop(i);
         }
     }

@@ -48,7 +48,7 @@ pub struct NetworkConfig {
     /// Election timeout range in milliseconds (default `[1000, 2000]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub election_timeout_ms: Option<(u64, u64)>,
-    /// Raft log entries between snapshots (default 1000).
+    /// Raft log entries between snapshots (default 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_every: Option<u64>,
     /// Peer addresses replacing the consortium config's, by peer id.

@@ -152,10 +152,13 @@ mod tests {
     use ledger::Modules;
     use serde_json::json;
 
+    /// Changes a block's JSON.
+    type Damage = fn(&mut serde_json::Value);
+
     /// Serves blocks from a ledger, optionally damaging the block at one height.
     struct From<'a> {
         ledger: &'a Ledger,
-        damage: Option<(u64, fn(&mut serde_json::Value))>,
+        damage: Option<(u64, Damage)>,
     }
 
     impl Fetch for From<'_> {
@@ -209,7 +212,7 @@ mod tests {
     #[test]
     fn tampered_blocks_are_refused_and_nothing_after_them_is_taken() {
         let a = source();
-        let damages: [fn(&mut serde_json::Value); 3] = [
+        let damages: [Damage; 3] = [
             // another orderer signature
             |b| b["signature"] = serde_json::Value::String("00".repeat(64)),
             // linked to another block

@@ -36,7 +36,7 @@ impl Settings {
             endpoints: BTreeMap::new(),
             heartbeat_ms: 200,
             election_timeout_ms: (1000, 2000),
-            snapshot_every: 1000,
+            snapshot_every: 500,
         }
     }
 
@@ -51,7 +51,9 @@ impl Settings {
             // a few blocks per message.
             max_payload_entries: 4,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.snapshot_every),
-            max_in_snapshot_log_to_keep: self.snapshot_every / 2,
+            // Entries kept after a snapshot, for peers slightly behind; a peer further
+            // behind installs the snapshot and fetches blocks instead.
+            max_in_snapshot_log_to_keep: (self.snapshot_every / 4).max(10),
             install_snapshot_timeout: 150_000,
             ..Default::default()
         }

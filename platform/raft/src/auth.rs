@@ -221,4 +221,41 @@ mod tests {
             "UNKNOWN_PEER"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_signature_covers_method_path_time_and_body(
+            path in "/raft/[a-z]{1,12}",
+            other_path in "/raft/[a-z]{1,12}",
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+            flip in 0usize..256,
+            skew in 1i64..10_000,
+        ) {
+            let d = net();
+            let peer = d.consortium.peers[0].id.clone();
+            let key = &d.peer_keys[&peer];
+            let now = now_ms();
+            let signature = key.sign(&signed_bytes("POST", &path, now, &body));
+            let check = |method: &str, path: &str, time: i64, body: &[u8]| {
+                let t = time.to_string();
+                let s = signature.to_hex();
+                let p = Presented { peer: Some(peer.as_str()), time: Some(&t), signature: Some(&s) };
+                verify(&d.consortium, &p, method, path, body, now).is_ok()
+            };
+            proptest::prop_assert!(check("POST", &path, now, &body));
+            proptest::prop_assert!(!check("GET", &path, now, &body));
+            proptest::prop_assert!(!check("POST", &path, now - skew, &body));
+            if other_path != path {
+                proptest::prop_assert!(!check("POST", &other_path, now, &body));
+            }
+            let mut changed = body.clone();
+            if changed.is_empty() {
+                changed.push(0);
+            } else {
+                let i = flip % changed.len();
+                changed[i] ^= 1;
+            }
+            proptest::prop_assert!(!check("POST", &path, now, &changed));
+        }
+    }
 }

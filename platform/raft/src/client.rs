@@ -46,9 +46,12 @@ pub enum CallError {
     /// The peer has no known address.
     #[error("NO_ENDPOINT: peer {0} has no address in the consortium config")]
     NoEndpoint(PeerId),
-    /// It could not be reached (refused, timed out, reset).
+    /// It could not be reached: nothing was delivered.
     #[error("PEER_UNREACHABLE: {0}")]
     Unreachable(String),
+    /// The request may have been delivered but no answer came (timed out, reset).
+    #[error("PEER_NO_ANSWER: {0}")]
+    NoAnswer(String),
 }
 
 /// Signs and sends requests as this peer.
@@ -114,7 +117,15 @@ impl PeerClient {
         let response = match response {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(CallError::Unreachable(format!("{peer}: {e}"))),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ureq::ErrorKind::ConnectionFailed | ureq::ErrorKind::Dns
+                ) =>
+            {
+                return Err(CallError::Unreachable(format!("{peer}: {e}")));
+            }
+            Err(e) => return Err(CallError::NoAnswer(format!("{peer}: {e}"))),
         };
         let status = response.status();
         let mut bytes = Vec::new();
@@ -122,7 +133,7 @@ impl PeerClient {
             .into_reader()
             .take(MAX_ANSWER)
             .read_to_end(&mut bytes)
-            .map_err(|e| CallError::Unreachable(format!("{peer}: reading the answer: {e}")))?;
+            .map_err(|e| CallError::NoAnswer(format!("{peer}: reading the answer: {e}")))?;
         Ok((status, bytes))
     }
 }

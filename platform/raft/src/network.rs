@@ -89,7 +89,9 @@ impl Connection {
                 .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let (status, bytes) = match answer {
             Ok(a) => a,
-            Err(e @ (CallError::Unreachable(_) | CallError::NoEndpoint(_))) => {
+            Err(
+                e @ (CallError::Unreachable(_) | CallError::NoAnswer(_) | CallError::NoEndpoint(_)),
+            ) => {
                 return Err(RPCError::Unreachable(Unreachable::new(&e)));
             }
         };

@@ -8,6 +8,7 @@
 //! to a node that was no longer leader goes back in the queue and is ordered again, until
 //! the submission's deadline: nothing in it was committed.
 
+use crate::client::CallError;
 use crate::node::{Shared, Tip};
 use crate::state_machine::STALE_BLOCK;
 use crate::types::{Outcome, Proposal};
@@ -403,6 +404,19 @@ fn forward(shared: &Arc<Shared>, batch: Vec<Submission>, leader: PeerId) {
         .await;
         let (status, bytes) = match answer {
             Ok(Ok(a)) => a,
+            Ok(Err(CallError::NoAnswer(e))) => {
+                // The leader may have ordered them: sending them again could order them
+                // twice, so the submitter decides, as after a commit timeout.
+                tracing::warn!(%leader, error = %e, "the leader did not answer a forwarded submission");
+                fail(
+                    batch,
+                    Rejection::new(
+                        "FORWARD_UNANSWERED",
+                        "the leader took the events but did not answer; look them up by id before sending them again",
+                    ),
+                );
+                return;
+            }
             Ok(Err(e)) => {
                 tracing::debug!(%leader, error = %e, "forwarding to the leader failed; trying again");
                 retry_later(&shared2, batch, "NO_LEADER", "the leader could not be reached");

@@ -44,6 +44,8 @@ pub(crate) struct Tip {
     pub height: u64,
     pub hash: BlockHash,
     pub time: i64,
+    /// The term this node led in when it set the tip.
+    pub term: u64,
 }
 
 /// What the batching thread, the tasks and the request handlers share.

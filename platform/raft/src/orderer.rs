@@ -190,12 +190,15 @@ fn retry_later(shared: &Arc<Shared>, batch: Vec<Submission>, code: &'static str,
     });
 }
 
-/// The block the leader orders on: the last one it proposed, or, after a change, the
-/// ledger head once everything in the raft log is applied.
+/// The block the leader orders on: the last one it proposed in this term, or, after a
+/// change, the ledger head once everything in the raft log is applied.
 fn tip(shared: &Shared) -> Option<(Tip, u64)> {
+    let term = shared.raft.metrics().borrow().current_term;
     let (tip, generation) = *shared.tip.lock();
-    if let Some(t) = tip {
-        return Some((t, generation));
+    match tip {
+        Some(t) if t.term == term => return Some((t, generation)),
+        Some(_) => reset_tip(shared, generation),
+        None => {}
     }
     let me = shared.id;
     let raft = shared.raft.clone();
@@ -210,12 +213,13 @@ fn tip(shared: &Shared) -> Option<(Tip, u64)> {
             )
             .await
     });
-    caught_up.ok()?;
+    let term = caught_up.ok()?.current_term;
     let head = shared.ledger.head();
     let t = Tip {
         height: head.height,
         hash: head.hash,
         time: head.time,
+        term,
     };
     let mut guard = shared.tip.lock();
     guard.0 = Some(t);
@@ -277,6 +281,7 @@ fn propose(shared: &Arc<Shared>, batch: Vec<Submission>) {
                 height: block.header.height,
                 hash: block.hash(),
                 time: block.header.time,
+                term: tip.term,
             });
         }
     }

@@ -32,6 +32,9 @@ pub struct PeerConfig {
     /// The off-chain EMR store (a hospital peer's documents); none: this peer keeps none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emr: Option<EmrConfig>,
+    /// How this peer talks to the others (`orderer.kind = "raft"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkConfig>,
 }
 
 /// `[emr]`: where a hospital peer keeps EMR documents, sealed under the key in `key_file`
@@ -53,6 +56,28 @@ impl EmrConfig {
             key_file: "keys/emr.key".into(),
         }
     }
+}
+
+/// `[network]`: the raft orderer's settings. The voters, the other peers and their
+/// addresses come from the consortium config; `endpoints` overrides addresses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The raft log and vote (default `raft.sqlite`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raft_file: Option<PathBuf>,
+    /// Leader heartbeat in milliseconds (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<u64>,
+    /// Election timeout range in milliseconds (default `[1000, 2000]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election_timeout_ms: Option<(u64, u64)>,
+    /// Raft log entries between snapshots (default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_every: Option<u64>,
+    /// Peer addresses replacing the consortium config's, by peer id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoints: BTreeMap<PeerId, String>,
 }
 
 /// The store.
@@ -78,7 +103,8 @@ pub enum StoreConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrdererConfig {
-    /// `solo`: this process orders its own blocks.
+    /// `solo`: this process orders its own blocks; `raft`: the consortium's voter peers
+    /// order them together (see `[network]`).
     pub kind: String,
     /// Most events per block.
     pub max_events: usize,
@@ -119,8 +145,11 @@ pub struct DataDir {
 impl DataDir {
     /// Reads `DIR/peer.toml`.
     pub fn open(root: &Path) -> Result<Self> {
-        let path = root.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| {
+        Self::read(root, &root.join(CONFIG_FILE))
+    }
+
+    fn read(root: &Path, path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
             format!(
                 "cannot read {} (run `pedigree init` to create a data directory)",
                 path.display()
@@ -128,9 +157,9 @@ impl DataDir {
         })?;
         let config: PeerConfig = toml::from_str(&text)
             .with_context(|| format!("{} is not a valid peer config", path.display()))?;
-        if config.orderer.kind != "solo" {
+        if config.orderer.kind != "solo" && config.orderer.kind != "raft" {
             bail!(
-                "orderer kind {:?} is not available in this build; use \"solo\"",
+                "orderer kind {:?} is unknown; use \"solo\" or \"raft\"",
                 config.orderer.kind
             );
         }
@@ -138,6 +167,38 @@ impl DataDir {
             root: root.to_path_buf(),
             config,
         })
+    }
+
+    /// Reads a peer config file anywhere (`serve --config FILE`); its folder is the data
+    /// directory that relative paths start from.
+    pub fn open_config(file: &Path) -> Result<Self> {
+        let root = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Self::read(root, file)
+    }
+
+    /// The raft settings from `[orderer]` and `[network]`.
+    pub fn raft_settings(&self) -> raft_orderer::Settings {
+        let net = self.config.network.clone().unwrap_or_default();
+        let file = net
+            .raft_file
+            .clone()
+            .unwrap_or_else(|| "raft.sqlite".into());
+        let mut s = raft_orderer::Settings::new(self.path(&file));
+        s.policy = self.config.orderer.policy();
+        s.endpoints = net.endpoints;
+        if let Some(h) = net.heartbeat_ms {
+            s.heartbeat_ms = h;
+        }
+        if let Some(e) = net.election_timeout_ms {
+            s.election_timeout_ms = e;
+        }
+        if let Some(n) = net.snapshot_every {
+            s.snapshot_every = n;
+        }
+        s
     }
 
     /// True when `DIR/peer.toml` exists.

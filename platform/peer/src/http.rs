@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(crate::emr_http::routes)
         .configure(crate::fhir_http::routes)
         .configure(crate::epcis_http::routes)
+        .configure(crate::network::routes)
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(metrics))
         .route("/chain", web::get().to(chain))

@@ -10,6 +10,7 @@ mod emr_http;
 mod epcis_http;
 mod fhir_http;
 mod http;
+mod network;
 mod node;
 mod resolver;
 mod seed;
@@ -32,6 +33,8 @@ enum Command {
     Init(cmd::init::InitArgs),
     /// Run a peer over HTTP.
     Serve(cmd::serve::ServeArgs),
+    /// Run the demo consortium as separate peer processes on this machine.
+    Up(cmd::up::UpArgs),
     /// Verify everything stored; exit 1 on any fault.
     Audit(cmd::audit::AuditArgs),
     /// Make and inspect ed25519 keys.
@@ -68,12 +71,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+                .unwrap_or_else(|_| "info,actix_server=warn,openraft=error".into()),
         )
         .init();
     let outcome = match cli.command {
         Command::Init(a) => cmd::init::run(a).map(|()| ExitCode::SUCCESS),
         Command::Serve(a) => cmd::serve::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Up(a) => cmd::up::run(a).map(|()| ExitCode::SUCCESS),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Keys(c) => cmd::keys::run(c).map(|()| ExitCode::SUCCESS),
         Command::Barcode(c) => cmd::barcode::run(c),

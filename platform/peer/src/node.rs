@@ -3,9 +3,7 @@
 
 use crate::config::{DataDir, StoreConfig};
 use anyhow::{Context, Result};
-use ledger::{
-    ActorId, Ledger, Modules, Orderer, Receipt, Rejection, Signer, SoloOrderer, SqliteStore, Store,
-};
+use ledger::{ActorId, Ledger, Modules, Orderer, Receipt, Rejection, Signer, SqliteStore, Store};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +37,8 @@ pub struct Node {
     pub emr: Option<Arc<emr::EmrStore>>,
     /// Consent state in memory, kept at the chain head: what EMR access decides on.
     pub consents: Arc<consent::ConsentIndex>,
+    /// The raft, when the orderer is `raft` (answers other peers on `/raft/...`).
+    pub raft: Option<Arc<raft_orderer::RaftNode>>,
 }
 
 /// Opens the store a data directory's config names (SQLite unless it says otherwise).
@@ -67,12 +67,7 @@ impl Node {
         let store = open_store(&dir)?;
         let ledger = Arc::new(Ledger::open(store, modules()).context("opening the ledger")?);
         let key = dir.peer_key()?;
-        let orderer: Arc<dyn Orderer> = Arc::new(SoloOrderer::start(
-            ledger.clone(),
-            dir.config.peer_id.clone(),
-            key,
-            dir.config.orderer.policy(),
-        ));
+        let (orderer, raft) = crate::network::orderer(&dir, &ledger, key)?;
         let consortium = ledger.consortium();
         let directory = consortium.directory();
         let mut signers = BTreeMap::new();
@@ -109,6 +104,7 @@ impl Node {
             signers,
             emr,
             consents,
+            raft,
         })
     }
 

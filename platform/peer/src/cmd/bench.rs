@@ -28,6 +28,8 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// `verify` over HTTP at a fixed rate, alone and while ingest runs; latency percentiles.
     Verify(crate::cmd::bench_verify::VerifyArgs),
+    /// Replicated ingest across a raft network of peer processes against one solo peer.
+    Network(crate::cmd::bench_network::NetworkArgs),
 }
 
 /// Arguments of `pedigree bench ingest`.
@@ -159,6 +161,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(args),
         BenchCommand::Verify(args) => crate::cmd::bench_verify::run(args),
+        BenchCommand::Network(args) => crate::cmd::bench_network::run(args),
     }
 }
 

@@ -121,11 +121,12 @@ fn base_config(peer_id: PeerId, listen: &str, custodial: bool, store: StoreConfi
         store,
         orderer: OrdererConfig::default(),
         emr: Some(EmrConfig::standard()),
+        network: None,
     }
 }
 
 /// Creates the EMR store's sealing key named by the config.
-fn write_emr_key(dir: &Path, config: &PeerConfig) -> Result<()> {
+pub(crate) fn write_emr_key(dir: &Path, config: &PeerConfig) -> Result<()> {
     if let Some(emr) = &config.emr {
         let path = if emr.key_file.is_absolute() {
             emr.key_file.clone()

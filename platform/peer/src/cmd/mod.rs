@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod barcode;
 pub mod bench;
+pub mod bench_network;
 pub mod bench_verify;
 pub mod epcis;
 pub mod init;
@@ -11,3 +12,4 @@ pub mod label;
 pub mod serve;
 pub mod token;
 pub mod transfer;
+pub mod up;

@@ -18,6 +18,9 @@ pub struct ServeArgs {
     /// The peer's data directory.
     #[arg(long, default_value = "pedigree-data")]
     pub data_dir: PathBuf,
+    /// The peer's config file; its folder is the data directory (instead of `--data-dir`).
+    #[arg(long, conflicts_with_all = ["data_dir", "demo"])]
+    pub config: Option<PathBuf>,
     /// Run the demo consortium (created in the data directory if it is empty).
     #[arg(long)]
     pub demo: bool,
@@ -37,7 +40,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             args.listen.as_deref().unwrap_or("127.0.0.1:7800"),
         )?;
     }
-    let dir = DataDir::open(&args.data_dir)?;
+    let dir = match &args.config {
+        Some(file) => DataDir::open_config(file)?,
+        None => DataDir::open(&args.data_dir)?,
+    };
     let listen = args
         .listen
         .clone()

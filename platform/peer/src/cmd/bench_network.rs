@@ -1,0 +1,267 @@
+//! `pedigree bench network`: replicated ingest across a raft network of real peer
+//! processes against one solo peer, in the same run and with the same signed events. Each
+//! client thread signs as its own actor and posts its batches over `POST /events`, one at
+//! a time; against the network the clients are spread over all peers (so most events are
+//! forwarded to the leader). Every answer comes once the block is committed on the peer
+//! that was asked, so the request latency is the commit latency a submitter sees. Prints
+//! one JSON line: events per second, p50/p99 commit latency, and the ratio.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use fixtures::{PeerLayout, demo};
+use ledger::hash::sha256;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Arguments of `pedigree bench network`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Peers of the network (the first organisations of the demo; 3 of them vote).
+    #[arg(long, default_value_t = 4)]
+    pub peers: usize,
+    /// Events per phase.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Client threads (each signs as its own actor).
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+}
+
+/// The demo actors the clients sign as.
+const ACTORS: &[&str] = &[
+    "medicines-agency/admin",
+    "medicines-agency/inspector",
+    "acme-pharma/qa",
+    "acme-pharma/line-1",
+    "medidev/qa",
+    "northwind/warehouse",
+    "city-pharmacy/pharmacist",
+    "corner-pharmacy/pharmacist",
+    "st-mary/pharmacist",
+    "carehealth/adjudicator",
+];
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        for _ in 0..200 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("RUST_LOG", "error,openraft=off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting a peer")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let proc = Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    let url = url.trim().to_string();
+                    std::thread::spawn(move || for _ in lines {});
+                    return Ok((proc, url));
+                }
+            }
+            _ => break,
+        }
+    }
+    bail!("a peer did not start")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// Pre-signed batches per client.
+fn sign(args: &NetworkArgs) -> Vec<Vec<Value>> {
+    let d = demo(&PeerLayout::PerOrg {
+        endpoints: Default::default(),
+        voters: 3,
+    });
+    let clients = args.clients.clamp(1, ACTORS.len());
+    let per_client = args.events.div_ceil(clients);
+    (0..clients)
+        .map(|c| {
+            let signer = d.signer(ACTORS[c]);
+            (0..per_client)
+                .map(|k| {
+                    signer
+                        .event(
+                            "anchor",
+                            "anchor",
+                            json!({"digest": sha256(format!("bench-net/{c}/{k}").as_bytes()).to_hex()}),
+                        )
+                        .to_json_value()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every client posts its batches to its URL; returns events/s, p50 and p99 in ms.
+fn phase(urls: &[String], work: &[Vec<Value>], batch: usize) -> Value {
+    let start = Instant::now();
+    let handles: Vec<_> = work
+        .iter()
+        .enumerate()
+        .map(|(c, events)| {
+            let url = format!("{}/events", urls[c % urls.len()]);
+            let events = events.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                let mut latencies = Vec::new();
+                let mut committed = 0usize;
+                let mut failed = 0usize;
+                for chunk in events.chunks(batch.max(1)) {
+                    let t = Instant::now();
+                    match agent.post(&url).send_json(Value::Array(chunk.to_vec())) {
+                        Ok(_) => {
+                            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                            committed += chunk.len();
+                        }
+                        Err(_) => failed += chunk.len(),
+                    }
+                }
+                (latencies, committed, failed)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let (mut committed, mut failed) = (0, 0);
+    for h in handles {
+        let (l, c, f) = h.join().unwrap_or_default();
+        latencies.extend(l);
+        committed += c;
+        failed += f;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    json!({
+        "events_committed": committed,
+        "events_failed": failed,
+        "seconds": seconds,
+        "events_per_second": committed as f64 / seconds,
+        "commit_ms_p50": percentile(&latencies, 0.50),
+        "commit_ms_p99": percentile(&latencies, 0.99),
+    })
+}
+
+/// Runs `pedigree bench network`.
+pub fn run(args: NetworkArgs) -> Result<()> {
+    let peers = args.peers.clamp(3, 8);
+    let work = sign(&args);
+    let tmp = std::env::temp_dir().join(format!("pedigree-bench-network-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let outcome = measure(&args, peers, &work, &tmp);
+    let _ = std::fs::remove_dir_all(&tmp);
+    outcome
+}
+
+fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) -> Result<()> {
+    let single_dir = tmp.join("single");
+    let (single, url) = serve(
+        &["--demo", "--no-seed", "--listen", "127.0.0.1:0"],
+        &single_dir,
+    )?;
+    let solo = phase(std::slice::from_ref(&url), work, args.batch);
+    drop(single);
+
+    let net = tmp.join("network");
+    let exe = std::env::current_exe()?;
+    let status = Command::new(exe)
+        .args([
+            "up",
+            "--demo",
+            "--init-only",
+            "--voters",
+            "3",
+            "--peers",
+            &peers.to_string(),
+        ])
+        .arg("--data-dir")
+        .arg(&net)
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("laying out the network failed");
+    }
+    let network: Value = serde_json::from_slice(&std::fs::read(net.join("network.json"))?)?;
+    let mut procs = Vec::new();
+    let mut urls = Vec::new();
+    for p in network["peers"].as_array().context("peers")? {
+        let (proc, url) = serve(&[], &net.join(p["dir"].as_str().unwrap_or_default()))?;
+        procs.push(proc);
+        urls.push(url);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let led = urls.iter().any(|u| {
+            ureq::get(&format!("{u}/raft/status"))
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<Value>().ok())
+                .is_some_and(|s| s["leader"].is_string())
+        });
+        if led {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("no leader within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Learners join a second after the leader is elected.
+    std::thread::sleep(Duration::from_secs(2));
+    let replicated = phase(&urls, work, args.batch);
+    drop(procs);
+
+    let ratio = replicated["events_per_second"].as_f64().unwrap_or(0.0)
+        / solo["events_per_second"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "{}",
+        json!({
+            "bench": "network",
+            "peers": peers,
+            "voters": 3,
+            "clients": work.len(),
+            "batch": args.batch,
+            "single_peer": solo,
+            "replicated": replicated,
+            "replicated_over_single": ratio,
+        })
+    );
+    Ok(())
+}

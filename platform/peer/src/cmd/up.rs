@@ -1,0 +1,362 @@
+//! `pedigree up --demo`: the demo consortium as separate peer processes on this machine,
+//! one per organisation, on free loopback ports. The first organisations vote (three by
+//! default), the others replicate as learners. Each peer holds only its own
+//! organisation's custodial keys and tokens; `DIR/demo-credentials.json` lists every
+//! peer's URL and every actor's token with the URL of its own peer. Ctrl-C (or SIGTERM)
+//! stops every peer cleanly; running it again keeps the chain and picks new ports.
+
+use crate::config::{
+    DataDir, EmrConfig, NetworkConfig, OrdererConfig, PeerConfig, StoreConfig, actor_key_file,
+    write_key,
+};
+use crate::node::{modules, open_store};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use fixtures::{PeerLayout, demo};
+use ledger::{Consortium, Ledger, PeerId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Arguments of `pedigree up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Run the demo consortium (the only consortium `up` knows).
+    #[arg(long, required = true)]
+    pub demo: bool,
+    /// Where the peers' data directories go (one folder per organisation).
+    #[arg(long, default_value = "pedigree-network")]
+    pub data_dir: PathBuf,
+    /// How many organisations vote, the first ones in member order (at least 1).
+    #[arg(long, default_value_t = 3)]
+    pub voters: usize,
+    /// Run peers for the first N organisations only (default: all eight).
+    #[arg(long)]
+    pub peers: Option<usize>,
+    /// Create the data directories and stop, without starting the peers.
+    #[arg(long)]
+    pub init_only: bool,
+}
+
+/// `DIR/network.json`: the peers `up` made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Network {
+    /// The peers in member order.
+    pub peers: Vec<NetworkPeer>,
+}
+
+/// One peer of the demo network.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetworkPeer {
+    /// Peer id.
+    pub peer: String,
+    /// Its organisation.
+    pub org: String,
+    /// Its data directory, relative to the network folder.
+    pub dir: String,
+    /// Whether it votes.
+    pub voter: bool,
+    /// Its base URL.
+    pub url: String,
+}
+
+const NETWORK_FILE: &str = "network.json";
+const CREDENTIALS_FILE: &str = "demo-credentials.json";
+
+/// Runs `pedigree up`.
+pub fn run(args: UpArgs) -> Result<()> {
+    let network = if args.data_dir.join(NETWORK_FILE).exists() {
+        reuse(&args.data_dir)?
+    } else {
+        create(&args)?
+    };
+    write_credentials(&args.data_dir, &network)?;
+    if args.init_only {
+        println!(
+            "initialised {} peers in {}",
+            network.peers.len(),
+            args.data_dir.display()
+        );
+        return Ok(());
+    }
+    start_all(&args.data_dir, &network)
+}
+
+fn free_ports(n: usize) -> Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("finding free loopback ports")?;
+    Ok(listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()).unwrap_or(0))
+        .collect())
+}
+
+fn peer_config(peer: &PeerId, listen: &str, endpoints: &BTreeMap<PeerId, String>) -> PeerConfig {
+    PeerConfig {
+        peer_id: peer.clone(),
+        listen: listen.into(),
+        key_file: "keys/peer.pem".into(),
+        actor_keys_dir: Some("keys/actors".into()),
+        store: StoreConfig::Sqlite {
+            path: "ledger.sqlite".into(),
+        },
+        orderer: OrdererConfig {
+            kind: "raft".into(),
+            ..OrdererConfig::default()
+        },
+        network: Some(NetworkConfig {
+            endpoints: endpoints.clone(),
+            ..NetworkConfig::default()
+        }),
+        emr: Some(EmrConfig::standard()),
+    }
+}
+
+fn create(args: &UpArgs) -> Result<Network> {
+    let count = args.peers.unwrap_or(8).clamp(1, 8);
+    if args.voters == 0 || args.voters > count {
+        bail!("--voters must be between 1 and the number of peers ({count})");
+    }
+    let ports = free_ports(count)?;
+    let mut d = demo(&PeerLayout::PerOrg {
+        endpoints: BTreeMap::new(),
+        voters: args.voters,
+    });
+    d.consortium.peers.truncate(count);
+    for (p, port) in d.consortium.peers.iter_mut().zip(&ports) {
+        p.endpoint = format!("http://127.0.0.1:{port}");
+    }
+    let genesis = d.genesis(now_ms());
+    let endpoints: BTreeMap<PeerId, String> = d
+        .consortium
+        .peers
+        .iter()
+        .map(|p| (p.id.clone(), p.endpoint.clone()))
+        .collect();
+    let mut peers = Vec::new();
+    for p in &d.consortium.peers {
+        let dir = args.data_dir.join(p.org.as_str());
+        if DataDir::exists(&dir) {
+            bail!(
+                "ALREADY_INITIALISED: {} already holds a peer",
+                dir.display()
+            );
+        }
+        let listen = p.endpoint.trim_start_matches("http://").to_string();
+        write_key(&dir.join("keys/peer.pem"), &d.peer_keys[&p.id])?;
+        for (actor, key) in &d.actor_keys {
+            if actor.as_str().split('/').next() == Some(p.org.as_str()) {
+                write_key(&dir.join("keys/actors").join(actor_key_file(actor)), key)?;
+            }
+        }
+        let config = peer_config(&p.id, &listen, &endpoints);
+        crate::cmd::init::write_emr_key(&dir, &config)?;
+        DataDir::write(&dir, &config)?;
+        let data = DataDir::open(&dir)?;
+        Ledger::init(open_store(&data)?, modules(), genesis.clone())
+            .with_context(|| format!("writing genesis for {}", p.id))?;
+        crate::auth::issue_demo_tokens(
+            &dir,
+            &only(&d.consortium, p.org.as_str()),
+            &format!("{}/graphql", p.endpoint),
+        )?;
+        peers.push(NetworkPeer {
+            peer: p.id.to_string(),
+            org: p.org.to_string(),
+            dir: p.org.to_string(),
+            voter: p.voter,
+            url: p.endpoint.clone(),
+        });
+    }
+    let network = Network { peers };
+    write_network(&args.data_dir, &network)?;
+    Ok(network)
+}
+
+/// The consortium with one organisation left: whose tokens a peer issues.
+fn only(c: &Consortium, org: &str) -> Consortium {
+    let mut c = c.clone();
+    c.organizations.retain(|o| o.id.as_str() == org);
+    c
+}
+
+/// An existing network on fresh ports.
+fn reuse(root: &Path) -> Result<Network> {
+    let path = root.join(NETWORK_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut network: Network = serde_json::from_str(&text)
+        .with_context(|| format!("{} does not parse", path.display()))?;
+    let ports = free_ports(network.peers.len())?;
+    let mut endpoints = BTreeMap::new();
+    for (p, port) in network.peers.iter_mut().zip(&ports) {
+        p.url = format!("http://127.0.0.1:{port}");
+        endpoints.insert(PeerId::new(p.peer.clone())?, p.url.clone());
+    }
+    for p in &network.peers {
+        let dir = root.join(&p.dir);
+        let mut data = DataDir::open(&dir)?;
+        data.config.listen = p.url.trim_start_matches("http://").to_string();
+        let mut net = data.config.network.clone().unwrap_or_default();
+        net.endpoints = endpoints.clone();
+        data.config.network = Some(net);
+        DataDir::write(&dir, &data.config)?;
+    }
+    write_network(root, &network)?;
+    Ok(network)
+}
+
+fn write_network(root: &Path, network: &Network) -> Result<()> {
+    std::fs::write(
+        root.join(NETWORK_FILE),
+        serde_json::to_string_pretty(network)?,
+    )
+    .context("writing network.json")
+}
+
+/// `DIR/demo-credentials.json`: every peer and every actor's token with its own peer.
+fn write_credentials(root: &Path, network: &Network) -> Result<()> {
+    let mut actors = Vec::new();
+    for p in &network.peers {
+        let path = root.join(&p.dir).join(CREDENTIALS_FILE);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let own: crate::auth::DemoCredentials = serde_json::from_str(&text)?;
+        for a in own.actors {
+            let mut v = serde_json::to_value(&a)?;
+            v["peer"] = p.peer.clone().into();
+            v["graphql"] = format!("{}/graphql", p.url).into();
+            actors.push(v);
+        }
+    }
+    let body = serde_json::json!({
+        "graphql": network.peers.first().map(|p| format!("{}/graphql", p.url)),
+        "peers": network.peers.iter().map(|p| serde_json::json!({
+            "peer": p.peer, "org": p.org, "voter": p.voter,
+            "url": p.url, "graphql": format!("{}/graphql", p.url),
+        })).collect::<Vec<_>>(),
+        "actors": actors,
+    });
+    let path = root.join(CREDENTIALS_FILE);
+    std::fs::write(&path, serde_json::to_string_pretty(&body)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+fn start_all(root: &Path, network: &Network) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the pedigree binary")?;
+    let mut children: Vec<(String, Child)> = Vec::new();
+    for p in &network.peers {
+        let dir = root.join(&p.dir);
+        let log = std::fs::File::create(dir.join("peer.log")).context("creating peer.log")?;
+        let mut child = Command::new(&exe)
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("starting {}", p.peer))?;
+        let stdout = child.stdout.take().context("the peer's stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        children.push((p.peer.clone(), child));
+        if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            stop_all(&mut children);
+            bail!(
+                "{} did not start within 60 s; see {}",
+                p.peer,
+                dir.join("peer.log").display()
+            );
+        }
+        println!(
+            "pedigree: {} ({}{}) listening on {}",
+            p.peer,
+            p.org,
+            if p.voter { ", voter" } else { "" },
+            p.url
+        );
+    }
+    println!(
+        "pedigree: {} peers up; tokens and URLs in {}; Ctrl-C stops them all",
+        children.len(),
+        root.join(CREDENTIALS_FILE).display()
+    );
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    wait_for_signal()?;
+    println!("pedigree: stopping {} peers", children.len());
+    stop_all(&mut children);
+    Ok(())
+}
+
+fn wait_for_signal() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the signal handler")?;
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await
+        }
+    })
+    .context("waiting for Ctrl-C")
+}
+
+/// SIGTERM to every peer, then up to 15 s for each to finish.
+fn stop_all(children: &mut [(String, Child)]) {
+    for (_, child) in children.iter() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for (peer, child) in children.iter_mut() {
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => {
+                    eprintln!("pedigree: {peer} did not stop in time; killing it");
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -325,7 +325,47 @@ impl Ledger {
 
     /// Commits a block from elsewhere (genesis, another peer): every signature is checked.
     pub fn commit_block(&self, block: Block) -> Result<Arc<CommitNotice>, LedgerError> {
-        self.commit_inner(block, &[])
+        // Signatures of actors registered before the block are checked up front, spread
+        // over the cores. An actor id is never reused and its key never changes (the
+        // config refuses duplicates), so such a check holds anywhere in the block; apply
+        // still checks who the actor is and whether it was revoked by then. Events of
+        // actors added within the block are checked in apply. An orderer only orders
+        // events whose signatures it checked, so a block holding a forged one comes from
+        // a faulty or dishonest orderer and is refused whole, before anything is applied.
+        let directory = self.chain.read().directory.clone();
+        let known: Vec<(usize, &keys::PublicKey)> = block
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                directory
+                    .actor(e.actor())
+                    .map(|(_, _, a)| (i, &a.public_key))
+            })
+            .collect();
+        let items: Vec<_> = known
+            .iter()
+            .map(|&(i, key)| {
+                let e = &block.events[i];
+                (key, e.bytes(), e.signature())
+            })
+            .collect();
+        let mut verified = vec![false; block.events.len()];
+        for (&(i, _), good) in known.iter().zip(keys::verify_many(&items)) {
+            if !good {
+                return Err(LedgerError::Block(BlockFault {
+                    code: "BAD_EVENT_SIGNATURE",
+                    height: block.header.height,
+                    message: format!(
+                        "event {i} ({}) does not verify with its actor's key",
+                        block.events[i].id()
+                    ),
+                }));
+            }
+            verified[i] = true;
+        }
+        drop(items);
+        self.commit_inner(block, &verified)
     }
 
     fn commit_inner(

@@ -113,3 +113,59 @@ fn a_copy_converges_and_tampered_blocks_are_refused() {
     let report = ledger::audit::audit(copy.store().as_ref(), &modules()).unwrap();
     assert!(report.ok(), "{:?}", report.faults);
 }
+
+/// Signatures of a block from elsewhere are checked up front in parallel: a forged one
+/// among many good ones makes the whole block refused (its orderer should never have
+/// ordered it), and nothing of it is applied; without the forgery the same events commit,
+/// including those of an actor added within the block.
+#[test]
+fn a_block_holding_a_forged_signature_is_refused_whole() {
+    let (_dir, copy) = follower();
+    let a = signer("maker/a");
+    let admin = signer("maker/admin");
+    let newcomer_key = common::key("maker/newcomer");
+    let newcomer = ledger::Signer::new(
+        ledger::ActorId::new("maker/newcomer").unwrap(),
+        ledger::OrgId::new("maker").unwrap(),
+        newcomer_key.clone(),
+    );
+    let mut events: Vec<ledger::Envelope> = (0..100)
+        .map(|i| a.event("notes", "put", json!({"key": format!("p{i}")})))
+        .collect();
+    events.push(admin.event(
+        "consortium",
+        "add_actor",
+        json!({"org": "maker", "actor": {"id": "maker/newcomer", "public_key": newcomer_key.public(), "roles": []}}),
+    ));
+    events.push(newcomer.event("notes", "put", json!({"key": "from-newcomer"})));
+    let head = copy.head();
+    let seal = |events: Vec<ledger::Envelope>| {
+        Block::seal(
+            1,
+            head.hash,
+            head.time + 1,
+            ledger::PeerId::new("peer-1").unwrap(),
+            &common::key("peer/peer-1"),
+            events,
+        )
+    };
+    // event 37 carries the signature of event 36: a registered actor, a wrong signature
+    let mut with_forgery = events.clone();
+    let mut forged = with_forgery[37].to_json_value();
+    forged["signature"] = with_forgery[36].to_json_value()["signature"].clone();
+    with_forgery[37] = ledger::Envelope::from_value(forged).unwrap();
+    let err = copy.commit_block(seal(with_forgery)).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_EVENT_SIGNATURE" && f.message.contains("event 37")),
+        "{err:?}"
+    );
+    assert_eq!(copy.head().height, 0, "nothing of the block was applied");
+    let notice = copy.commit_block(seal(events)).unwrap();
+    assert!(
+        notice.results.iter().all(|(_, r)| r.is_none()),
+        "{:?}",
+        notice.results
+    );
+    let report = ledger::audit::audit(copy.store().as_ref(), &modules()).unwrap();
+    assert!(report.ok(), "{:?}", report.faults);
+}

@@ -282,8 +282,14 @@ mod tests {
                 assert_eq!(Some(&proof), tree.prove(i).as_ref(), "n = {n}, i = {i}");
             }
             // parts that do not fit are refused, not misread
-            assert!(prove_from_parts(n, n, &leaves[..1.min(n)], &upper).is_none());
-            assert!(prove_from_parts(n, 0, &leaves[..1], &[0; 31]).is_none() || n == 1);
+            let first_chunk = &leaves[..CHUNK.min(n)];
+            assert!(prove_from_parts(n, n, first_chunk, &upper).is_none());
+            let mut longer = upper.clone();
+            longer.push(0);
+            assert!(prove_from_parts(n, 0, first_chunk, &longer).is_none());
+            if n > 1 {
+                assert!(prove_from_parts(n, 0, &first_chunk[1..], &upper).is_none());
+            }
         }
     }
 

@@ -10,7 +10,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::Data;
 use async_graphql_actix_web::GraphQLSubscription;
-use futures_util::StreamExt;
 use pedigree_graphql::errors::{self, UNAUTHENTICATED};
 use std::sync::Arc;
 
@@ -39,7 +38,7 @@ async fn post(
     state: web::Data<Http>,
     api: web::Data<Api>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> HttpResponse {
     // A member's token, else a patient's (which only the consent fields accept).
     let (caller, patient) = match api.tokens.authenticate(&req, &state.node.ledger) {
@@ -49,26 +48,10 @@ async fn post(
             None => return unauthenticated(),
         },
     };
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "reading the body failed",
-            );
-        };
-        if body.len() + chunk.len() > MAX_GRAPHQL_BODY {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!(
-                    "a GraphQL request is at most {MAX_GRAPHQL_BODY} bytes; use variables and smaller batches"
-                ),
-            );
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = match crate::http::read_body_at_most(payload, MAX_GRAPHQL_BODY, &format!("a GraphQL request is at most {MAX_GRAPHQL_BODY} bytes; use variables and smaller batches")).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
     let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {

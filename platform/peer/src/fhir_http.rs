@@ -20,7 +20,6 @@ use crate::node::Node;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use claims::fhir::{self, ImportContext};
-use futures_util::StreamExt;
 use ledger::{ActorId, EventId, OrgId, OrgRole, Receipt, Rejection};
 use pedigree_graphql::{Caller, ClaimsPeer, SubmitFuture};
 use serde_json::Value;
@@ -129,7 +128,7 @@ async fn post_claim(
     state: web::Data<Http>,
     api: web::Data<Api>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> HttpResponse {
     let Some(caller) = caller(&state, &api, &req) else {
         return crate::auth::unauthenticated();
@@ -143,24 +142,16 @@ async fn post_claim(
             "only a pharmacist, operator or admin of a pharmacy or hospital submits claims",
         );
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "reading the body failed",
-            );
-        };
-        if body.len() + chunk.len() > MAX_FHIR_BODY {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!("a FHIR Claim is at most {MAX_FHIR_BODY} bytes"),
-            );
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = match crate::http::read_body_at_most(
+        payload,
+        MAX_FHIR_BODY,
+        &format!("a FHIR Claim is at most {MAX_FHIR_BODY} bytes"),
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
     let resource: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {

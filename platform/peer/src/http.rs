@@ -78,7 +78,22 @@ async fn chain(state: web::Data<Http>) -> HttpResponse {
 }
 
 /// Reads a request body of at most [`MAX_BODY`] bytes.
-pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
+pub(crate) async fn read_body(payload: web::Payload) -> Result<web::BytesMut, HttpResponse> {
+    read_body_at_most(
+        payload,
+        MAX_BODY,
+        &format!("the body exceeds {MAX_BODY} bytes; send fewer events per request"),
+    )
+    .await
+}
+
+/// Reads a request body of at most `limit` bytes; a longer one is answered
+/// `PAYLOAD_TOO_LARGE` with `too_large` as the message.
+pub(crate) async fn read_body_at_most(
+    mut payload: web::Payload,
+    limit: usize,
+    too_large: &str,
+) -> Result<web::BytesMut, HttpResponse> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -88,11 +103,11 @@ pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut
                 format!("reading the body failed: {e}"),
             )
         })?;
-        if body.len() + chunk.len() > MAX_BODY {
+        if body.len() + chunk.len() > limit {
             return Err(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
-                format!("the body exceeds {MAX_BODY} bytes; send fewer events per request"),
+                too_large,
             ));
         }
         body.extend_from_slice(&chunk);

@@ -8,7 +8,6 @@ use crate::http::{Http, error};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::{Context, Result};
-use futures_util::StreamExt;
 use ledger::{Ledger, Orderer, SecretKey, SoloOrderer};
 use raft_orderer::auth::{PEER_HEADER, Presented, SIGNATURE_HEADER, TIME_HEADER};
 use raft_orderer::{PeerRequest, RaftNode};
@@ -57,7 +56,7 @@ async fn status(state: web::Data<Http>) -> HttpResponse {
 async fn peer_request(
     state: web::Data<Http>,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> HttpResponse {
     let Some(raft) = state.node.raft.clone() else {
         return error(
@@ -66,24 +65,16 @@ async fn peer_request(
             "this peer orders its own blocks (orderer kind solo)",
         );
     };
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "reading the body failed",
-            );
-        };
-        if body.len() + chunk.len() > MAX_PEER_BODY {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!("a peer request is at most {MAX_PEER_BODY} bytes"),
-            );
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = match crate::http::read_body_at_most(
+        payload,
+        MAX_PEER_BODY,
+        &format!("a peer request is at most {MAX_PEER_BODY} bytes"),
+    )
+    .await
+    {
+        Ok(b) => b.to_vec(),
+        Err(resp) => return resp,
+    };
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let answer = raft
         .answer(PeerRequest {

@@ -107,43 +107,49 @@ impl BlockCache {
         ledger: &Ledger,
         wanted: &[(Pos, EventId)],
     ) -> Result<Vec<Arc<Proved>>, StoreError> {
-        let missing: Vec<Pos> = {
+        // Hits are taken under one lock, so a concurrent clear cannot lose them.
+        let mut out: Vec<Option<Arc<Proved>>> = {
             let cached = self.lock();
             wanted
                 .iter()
-                .map(|w| w.0)
-                .filter(|p| !cached.contains_key(p))
+                .map(|(pos, _)| cached.get(pos).cloned())
                 .collect()
         };
+        let missing: Vec<Pos> = wanted
+            .iter()
+            .zip(&out)
+            .filter(|(_, hit)| hit.is_none())
+            .map(|((pos, _), _)| *pos)
+            .collect();
         let read = ledger.prove_many(&missing)?;
-        let mut proofs = self.lock();
-        let mut fresh = HashMap::with_capacity(missing.len());
+        let mut fresh = Vec::with_capacity(missing.len());
         for (pos, found) in missing.into_iter().zip(read) {
             let (height, index) = pos;
             let (header, id, proof) = found.ok_or_else(|| {
                 StoreError::Corrupt(format!("block {height} has no event at {index}"))
             })?;
-            fresh.insert(pos, (id, Arc::new(Proved { header, proof })));
+            fresh.push((pos, id, Arc::new(Proved { header, proof })));
         }
-        let out = wanted
-            .iter()
-            .map(|(pos, id)| match fresh.get(pos) {
-                Some((proved_id, _)) if proved_id != id => Err(StoreError::Corrupt(format!(
+        let mut next_fresh = fresh.iter();
+        for ((pos, id), slot) in wanted.iter().zip(out.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            let (_, proved_id, proved) = next_fresh.next().expect("one read per miss");
+            if proved_id != id {
+                return Err(StoreError::Corrupt(format!(
                     "block {} holds another event at position {} than {id}",
                     pos.0, pos.1
-                ))),
-                Some((_, p)) => Ok(p.clone()),
-                None => proofs
-                    .get(pos)
-                    .cloned()
-                    .ok_or_else(|| StoreError::Corrupt(format!("no proof for {pos:?}"))),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                )));
+            }
+            *slot = Some(proved.clone());
+        }
+        let mut proofs = self.lock();
         if proofs.len() + fresh.len() > self.capacity {
             proofs.clear();
         }
-        proofs.extend(fresh.into_iter().map(|(pos, (_, p))| (pos, p)));
-        Ok(out)
+        proofs.extend(fresh.into_iter().map(|(pos, _, p)| (pos, p)));
+        Ok(out.into_iter().flatten().collect())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Pos, Arc<Proved>>> {

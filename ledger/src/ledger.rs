@@ -4,6 +4,7 @@
 
 use crate::apply::{self, ApplyError, BlockFault, CONFIG_KEY, CORE, ChainState};
 use crate::block::{Block, ProposedBlock, RawEvent, id_key, index_key};
+use crate::checked::Checked;
 use crate::config::Consortium;
 use crate::consortium;
 use crate::envelope::{Envelope, VerifiedEnvelope};
@@ -84,6 +85,8 @@ pub struct Ledger {
     /// Serialises commits so blocks apply one after another.
     commit_lock: Mutex<()>,
     watchers: Mutex<Vec<crossbeam_channel::Sender<Arc<CommitNotice>>>>,
+    /// Signatures admission checked, not checked again when their block comes back.
+    checked: Checked,
 }
 
 impl Ledger {
@@ -127,6 +130,7 @@ impl Ledger {
             nonces: Mutex::new(HashMap::new()),
             commit_lock: Mutex::new(()),
             watchers: Mutex::new(Vec::new()),
+            checked: Checked::new(crate::checked::CAPACITY),
         }
     }
 
@@ -148,6 +152,14 @@ impl Ledger {
     /// The consortium config in force.
     pub fn consortium(&self) -> Arc<Consortium> {
         self.chain.read().consortium.clone()
+    }
+
+    /// Remember the signatures admission checks, so that the blocks of an orderer
+    /// elsewhere (raft) that carry those events do not check them again. Off by default:
+    /// under the local orderer admitted events come back through `commit_proposed`,
+    /// which checks nothing.
+    pub fn remember_checked_signatures(&self) {
+        self.checked.enable();
     }
 
     /// Receives a notice for every block committed from now on.
@@ -207,6 +219,15 @@ impl Ledger {
                     "the signature does not verify with the actor's registered key",
                 ));
             }
+        }
+        if self.checked.enabled() {
+            self.checked.remember(
+                events
+                    .iter()
+                    .zip(&answers)
+                    .filter(|(_, a)| a.is_ok())
+                    .map(|(e, _)| (e.id(), e.signature())),
+            );
         }
         // Replays and duplicates first (a cheap look), so they are named as such.
         for (e, a) in events.iter().zip(answers.iter_mut()) {
@@ -332,11 +353,16 @@ impl Ledger {
         // actors added within the block are checked in apply. An orderer only orders
         // events whose signatures it checked, so a block holding a forged one comes from
         // a faulty or dishonest orderer and is refused whole, before anything is applied.
+        // Signatures this peer checked at admission are not checked again.
         let directory = self.chain.read().directory.clone();
+        let mut verified = self
+            .checked
+            .take(block.events.iter().map(|e| (e.id(), e.signature())));
         let known: Vec<(usize, &keys::PublicKey)> = block
             .events
             .iter()
             .enumerate()
+            .filter(|(i, _)| !verified[*i])
             .filter_map(|(i, e)| {
                 directory
                     .actor(e.actor())
@@ -350,7 +376,6 @@ impl Ledger {
                 (key, e.bytes(), e.signature())
             })
             .collect();
-        let mut verified = vec![false; block.events.len()];
         for (&(i, _), good) in known.iter().zip(keys::verify_many(&items)) {
             if !good {
                 return Err(LedgerError::Block(BlockFault {

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod audit;
 pub mod block;
+mod checked;
 pub mod config;
 pub mod consortium;
 pub mod envelope;

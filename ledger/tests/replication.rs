@@ -169,3 +169,47 @@ fn a_block_holding_a_forged_signature_is_refused_whole() {
     let report = ledger::audit::audit(copy.store().as_ref(), &modules()).unwrap();
     assert!(report.ok(), "{:?}", report.faults);
 }
+
+/// A peer that remembers the signatures it checked at admission (raft peers do) does not
+/// check them again when the leader's block brings the events back; the memory is keyed
+/// by event id and signature, so the same event under another signature is still checked
+/// and refused.
+#[test]
+fn signatures_checked_at_admission_are_trusted_only_with_the_same_bytes() {
+    let (_dir, copy) = follower();
+    copy.remember_checked_signatures();
+    let a = signer("maker/a");
+    let events: Vec<ledger::Envelope> = (0..10)
+        .map(|i| a.event("notes", "put", json!({"key": format!("m{i}")})))
+        .collect();
+    let admitted = copy.admit(events.clone());
+    assert!(admitted.iter().all(Result::is_ok), "{admitted:?}");
+    let head = copy.head();
+    let seal = |events: Vec<ledger::Envelope>| {
+        Block::seal(
+            1,
+            head.hash,
+            head.time + 1,
+            ledger::PeerId::new("peer-1").unwrap(),
+            &common::key("peer/peer-1"),
+            events,
+        )
+    };
+    // event 4 admitted, but the block carries it with event 3's signature
+    let mut with_forgery = events.clone();
+    let mut forged = with_forgery[4].to_json_value();
+    forged["signature"] = with_forgery[3].to_json_value()["signature"].clone();
+    with_forgery[4] = ledger::Envelope::from_value(forged).unwrap();
+    let err = copy.commit_block(seal(with_forgery)).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Block(ref f) if f.code == "BAD_EVENT_SIGNATURE" && f.message.contains("event 4")),
+        "{err:?}"
+    );
+    assert_eq!(copy.head().height, 0);
+    // the honest block commits (the refused block took the other nine from the memory:
+    // they are simply checked again)
+    let notice = copy.commit_block(seal(events)).unwrap();
+    assert!(notice.results.iter().all(|(_, r)| r.is_none()));
+    let report = ledger::audit::audit(copy.store().as_ref(), &modules()).unwrap();
+    assert!(report.ok(), "{:?}", report.faults);
+}

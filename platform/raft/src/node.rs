@@ -116,6 +116,9 @@ impl RaftNode {
             .build()
             .map_err(StartError::Runtime)?;
         let db = RaftDb::open(&settings.raft_file)?;
+        // Events admitted here come back in the leader's blocks: their signatures were
+        // checked once already.
+        ledger.remember_checked_signatures();
         let directory = Directory::new(ledger.clone(), settings.endpoints.clone());
         let client = PeerClient::new(me.clone(), key.clone(), directory);
         let id = node_id(&me);
@@ -125,11 +128,13 @@ impl RaftNode {
                 .validate()
                 .map_err(|e| StartError::Raft(e.to_string()))?,
         );
+        let stopping = Arc::new(AtomicBool::new(false));
         let machine = StateMachine::new(
             ledger.clone(),
             db.clone(),
             me.clone(),
             Arc::new(client.clone()),
+            stopping.clone(),
         );
         let raft = runtime
             .block_on(Raft::new(
@@ -140,7 +145,6 @@ impl RaftNode {
                 machine,
             ))
             .map_err(|e| StartError::Raft(e.to_string()))?;
-        let stopping = Arc::new(AtomicBool::new(false));
         let (heights_tx, heights) = tokio::sync::watch::channel(ledger.head().height);
         let mut threads = vec![watch_heights(&ledger, heights_tx, stopping.clone())];
         let (queue, rx) = unbounded();

@@ -243,7 +243,13 @@ fn propose(shared: &Arc<Shared>, batch: Vec<Submission>) {
         retry_later(shared, batch, "NO_LEADER", "leadership is changing");
         return;
     };
-    // One token per block in flight: waits while the pipeline is full.
+    // One token per block in flight: waits while the pipeline is full, but not past the
+    // submissions' deadlines (a raft that stopped answering must not hold them forever).
+    let latest = batch
+        .iter()
+        .map(|s| s.deadline)
+        .max()
+        .unwrap_or_else(Instant::now);
     loop {
         match shared
             .inflight
@@ -253,6 +259,20 @@ fn propose(shared: &Arc<Shared>, batch: Vec<Submission>) {
             Ok(()) => break,
             Err(_) if shared.stopping.load(std::sync::atomic::Ordering::SeqCst) => {
                 fail(batch, unavailable());
+                return;
+            }
+            Err(_) if Instant::now() >= latest => {
+                tracing::warn!(
+                    inflight = crate::settings::MAX_INFLIGHT_BLOCKS,
+                    "no proposed block was answered in time; the raft may be stuck"
+                );
+                fail(
+                    batch,
+                    Rejection::new(
+                        ledger::rejection::codes::UNAVAILABLE,
+                        "ordering is not progressing; the events were not committed, submit them again",
+                    ),
+                );
                 return;
             }
             Err(_) => {}

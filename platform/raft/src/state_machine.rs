@@ -7,7 +7,7 @@
 //! A snapshot is only the ledger head (height, hash) and the peer that made it: a peer
 //! installing one fetches the blocks it lacks from other peers (see [`crate::catchup`]).
 
-use crate::catchup::{self, Fetch};
+use crate::catchup::{self, CatchUpError, Fetch};
 use crate::db::{RaftDb, keys};
 use crate::types::{
     Entry, LogId, Outcome, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
@@ -18,12 +18,14 @@ use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, Storag
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Code of an entry skipped because its block no longer extends the chain.
 pub const STALE_BLOCK: &str = "STALE_BLOCK";
-/// How long installing a snapshot (or filling a gap) may spend fetching blocks.
-pub const CATCH_UP_LIMIT: Duration = Duration::from_secs(120);
+/// How long one round of fetching missing blocks may take before it is logged and tried
+/// again (no peer had them, or none answered).
+pub const CATCH_UP_ROUND: Duration = Duration::from_secs(5);
 
 /// What a snapshot holds: the ledger head it stands for and who made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,16 +51,25 @@ pub struct StateMachine {
     db: RaftDb,
     me: PeerId,
     fetch: Arc<dyn Fetch>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl StateMachine {
-    /// The state machine over `ledger`, fetching missing blocks through `fetch`.
-    pub fn new(ledger: Arc<Ledger>, db: RaftDb, me: PeerId, fetch: Arc<dyn Fetch>) -> Self {
+    /// The state machine over `ledger`, fetching missing blocks through `fetch`; a fetch
+    /// that cannot finish gives up only once `stopping` is set.
+    pub fn new(
+        ledger: Arc<Ledger>,
+        db: RaftDb,
+        me: PeerId,
+        fetch: Arc<dyn Fetch>,
+        stopping: Arc<AtomicBool>,
+    ) -> Self {
         Self {
             ledger,
             db,
             me,
             fetch,
+            stopping,
         }
     }
 
@@ -80,14 +91,41 @@ impl StateMachine {
         peers
     }
 
+    /// Fetches blocks until the ledger reaches `target`. The raft log says they exist, so
+    /// a round that finds no peer holding them (all down, or all behind) is logged and
+    /// tried again rather than failing: a storage error would stop this peer's raft for
+    /// good, while the peers that hold the blocks may be back in a moment. Only a local
+    /// store failure or shutting down ends it.
     fn catch_up(&self, target: u64, first: Option<&PeerId>) -> Result<(), StorageError> {
-        let deadline = Instant::now() + CATCH_UP_LIMIT;
         let peers = self.sources(first);
-        let fetched = catchup::catch_up(&self.ledger, self.fetch.as_ref(), &peers, target, deadline)
-            .map_err(|e| {
-                tracing::error!(error = %e, target, "catch-up failed; this peer stops ordering until restarted");
-                StorageError::from(StorageIOError::write_state_machine(AnyError::new(&e)))
-            })?;
+        let mut fetched = 0;
+        loop {
+            let deadline = Instant::now() + CATCH_UP_ROUND;
+            match catchup::catch_up(&self.ledger, self.fetch.as_ref(), &peers, target, deadline) {
+                Ok(n) => {
+                    fetched += n;
+                    break;
+                }
+                Err(CatchUpError::NoSource { height, last }) => {
+                    if self.stopping.load(Ordering::SeqCst) {
+                        return Err(StorageIOError::write_state_machine(AnyError::error(
+                            "stopped while fetching missing blocks",
+                        ))
+                        .into());
+                    }
+                    tracing::warn!(
+                        height,
+                        target,
+                        last = %last,
+                        "no peer provided the missing blocks yet; trying again"
+                    );
+                }
+                Err(e @ CatchUpError::Store(_)) => {
+                    tracing::error!(error = %e, target, "catch-up failed on the local store");
+                    return Err(StorageIOError::write_state_machine(AnyError::new(&e)).into());
+                }
+            }
+        }
         if fetched > 0 {
             tracing::info!(
                 blocks = fetched,

@@ -4,7 +4,10 @@
 //! a time; against the network the clients are spread over all peers (so most events are
 //! forwarded to the leader). Every answer comes once the block is committed on the peer
 //! that was asked, so the request latency is the commit latency a submitter sees. Prints
-//! one JSON line: events per second, p50/p99 commit latency, and the ratio.
+//! one JSON line: events per second, p50/p99 commit latency, and the ratio; also the CPU
+//! seconds every peer process spent, since on one machine the peers share its cores while
+//! in a deployment each has its own: `per_peer_cpu_over_single` compares the CPU one
+//! peer spends per event in the network with what the single peer spends.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -49,6 +52,29 @@ const ACTORS: &[&str] = &[
 
 struct Proc(Child);
 
+impl Proc {
+    /// CPU seconds (user and system) the process has used so far, from `/proc` (Linux
+    /// counts them in ticks of 1/100 s for every user-space program).
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start at the state.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        match (tick(11), tick(12)) {
+            (Some(u), Some(s)) => (u + s) / 100.0,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// CPU seconds of all `procs`.
+fn cpu_of(procs: &[Proc]) -> f64 {
+    procs.iter().map(Proc::cpu_seconds).sum()
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -72,7 +98,11 @@ fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
         .args(args)
         .arg("--data-dir")
         .arg(dir)
-        .env("RUST_LOG", "error,openraft=off")
+        // Problems only, so they show; RUST_LOG set for the bench reaches the peers.
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,openraft=error".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -196,7 +226,10 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
         &["--demo", "--no-seed", "--listen", "127.0.0.1:0"],
         &single_dir,
     )?;
-    let solo = phase(std::slice::from_ref(&url), work, args.batch);
+    let before = single.cpu_seconds();
+    let mut solo = phase(std::slice::from_ref(&url), work, args.batch);
+    let solo_cpu = single.cpu_seconds() - before;
+    solo["cpu_seconds"] = json!(solo_cpu);
     drop(single);
 
     let net = tmp.join("network");
@@ -245,11 +278,27 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
     }
     // Learners join a second after the leader is elected.
     std::thread::sleep(Duration::from_secs(2));
-    let replicated = phase(&urls, work, args.batch);
+    let before: Vec<f64> = procs.iter().map(Proc::cpu_seconds).collect();
+    let total_before = cpu_of(&procs);
+    let mut replicated = phase(&urls, work, args.batch);
+    let per_peer: Vec<f64> = procs
+        .iter()
+        .zip(&before)
+        .map(|(p, b)| p.cpu_seconds() - b)
+        .collect();
+    let network_cpu = cpu_of(&procs) - total_before;
+    replicated["cpu_seconds"] = json!(network_cpu);
+    replicated["cpu_seconds_per_peer"] = json!(per_peer);
     drop(procs);
 
-    let ratio = replicated["events_per_second"].as_f64().unwrap_or(0.0)
-        / solo["events_per_second"].as_f64().unwrap_or(f64::NAN);
+    let rate = |v: &Value| v["events_per_second"].as_f64().unwrap_or(0.0);
+    let ratio = rate(&replicated) / rate(&solo);
+    // What one peer spends per event in the network against what it spends alone: the
+    // wall-clock ratio on a machine of its own per peer, where CPU is what limits.
+    let committed = |v: &Value| v["events_committed"].as_f64().unwrap_or(0.0);
+    let solo_per_cpu = committed(&solo) / solo_cpu;
+    let peer_per_cpu = committed(&replicated) / (network_cpu / peers as f64);
+    let cpu_ratio = peer_per_cpu / solo_per_cpu;
     println!(
         "{}",
         json!({
@@ -261,6 +310,7 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
             "single_peer": solo,
             "replicated": replicated,
             "replicated_over_single": ratio,
+            "per_peer_cpu_over_single": cpu_ratio,
         })
     );
     Ok(())

@@ -47,7 +47,7 @@ const ACTORS: &[&str] = &[
     "carehealth/adjudicator",
 ];
 
-struct Proc(Child);
+pub(crate) struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -65,7 +65,7 @@ impl Drop for Proc {
     }
 }
 
-fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
+pub(crate) fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .arg("serve")
@@ -96,7 +96,7 @@ fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
     bail!("a peer did not start")
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

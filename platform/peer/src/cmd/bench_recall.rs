@@ -276,6 +276,7 @@ fn listen(
         tungstenite::client(request, stream).map_err(|e| anyhow!("websocket handshake: {e}"))?;
     let send = |ws: &mut tungstenite::WebSocket<TcpStream>, v: Value| {
         ws.send(Message::Text(v.to_string().into()))
+            .map_err(|e| anyhow!("websocket: {e}"))
     };
     send(
         &mut ws,

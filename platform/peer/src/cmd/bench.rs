@@ -30,6 +30,8 @@ pub enum BenchCommand {
     Verify(crate::cmd::bench_verify::VerifyArgs),
     /// Replicated ingest across a raft network of peer processes against one solo peer.
     Network(crate::cmd::bench_network::NetworkArgs),
+    /// Recall alert latency at every holder's own peer, across a raft network of peers.
+    Recall(crate::cmd::bench_recall::RecallArgs),
 }
 
 /// Arguments of `pedigree bench ingest`.
@@ -162,6 +164,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Ingest(args) => ingest(args),
         BenchCommand::Verify(args) => crate::cmd::bench_verify::run(args),
         BenchCommand::Network(args) => crate::cmd::bench_network::run(args),
+        BenchCommand::Recall(args) => crate::cmd::bench_recall::run(args),
     }
 }
 

@@ -50,7 +50,7 @@ const ACTORS: &[&str] = &[
     "carehealth/adjudicator",
 ];
 
-struct Proc(Child);
+pub(crate) struct Proc(Child);
 
 impl Proc {
     /// CPU seconds (user and system) the process has used so far, from `/proc` (Linux
@@ -91,7 +91,7 @@ impl Drop for Proc {
     }
 }
 
-fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
+pub(crate) fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .arg("serve")
@@ -126,7 +126,7 @@ fn serve(args: &[&str], dir: &Path) -> Result<(Proc, String)> {
     bail!("a peer did not start")
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod barcode;
 pub mod bench;
 pub mod bench_network;
+pub mod bench_recall;
 pub mod bench_verify;
 pub mod epcis;
 pub mod init;

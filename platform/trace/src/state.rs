@@ -12,6 +12,7 @@
 //! | `r/<recall event id>` | [`RecallRecord`] |
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
+//! | `rg/<gtin>` | empty: some recall of the GTIN names serials (so a unit's check reads `rs/` only then) |
 //! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
@@ -309,6 +310,13 @@ pub fn recalled_serial_key_prefix(gtin: &Gtin) -> Vec<u8> {
     key(b"rs/", &[gtin.as_str().as_bytes(), b""])
 }
 
+/// `rg/<gtin>`: present once a recall of the GTIN named serials. One key rather than a
+/// scan of `rs/<gtin>\0`, because a key lookup is served from the store's read cache and
+/// a scan always goes to the database (twice per unit moved: validate and apply).
+pub fn serial_recalls_key(gtin: &Gtin) -> Vec<u8> {
+    key(b"rg/", &[gtin.as_str().as_bytes()])
+}
+
 /// The key events of a unit are indexed under (for provenance).
 pub fn index_key(code: &Code) -> Vec<u8> {
     format!("trace:{code}").into_bytes()
@@ -591,7 +599,7 @@ pub fn recalls_of(t: &impl Tables, code: &Code, lot: Option<&Lot>) -> Vec<EventI
     };
     // Whether the GTIN has any serial recall is one look (remembered for the event)
     // before one per serial.
-    let by_serial = !t.scan(&recalled_serial_key_prefix(gtin), 1).is_empty();
+    let by_serial = t.get(&serial_recalls_key(gtin)).is_some();
     let mut ids: Vec<EventId> = if by_serial {
         t.get_json(&recalled_serial_key(gtin, serial))
             .unwrap_or_default()

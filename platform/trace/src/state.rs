@@ -13,6 +13,7 @@
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
 //! | `rg/<gtin>` | empty: some recall of the GTIN names serials (so a unit's check reads `rs/` only then) |
+//! | `x/<code>` | [`DispenseRecord`] of a dispensed or implanted item ([`DispenseRecord::encode`], not JSON) |
 //! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
@@ -582,6 +583,37 @@ pub struct DispenseRecord {
     pub time: i64,
 }
 
+impl DispenseRecord {
+    /// The stored form, written once per dispensed item, so kept small and cheap rather
+    /// than JSON: kind length (1 byte), kind, event id (32 bytes), block time (8 bytes,
+    /// big-endian), organisation id. Deterministic like everything apply writes.
+    pub fn encode(&self) -> Vec<u8> {
+        let kind = self.kind.as_bytes();
+        let kind_len = u8::try_from(kind.len()).expect("kinds are short names");
+        let mut out = Vec::with_capacity(1 + kind.len() + 40 + self.org.as_str().len());
+        out.push(kind_len);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(self.event.as_bytes());
+        out.extend_from_slice(&self.time.to_be_bytes());
+        out.extend_from_slice(self.org.as_str().as_bytes());
+        out
+    }
+
+    /// Reads [`DispenseRecord::encode`]'s form back; `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&kind_len, rest) = bytes.split_first()?;
+        let (kind, rest) = rest.split_at_checked(usize::from(kind_len))?;
+        let (event, rest) = rest.split_at_checked(32)?;
+        let (time, org) = rest.split_at_checked(8)?;
+        Some(Self {
+            event: EventId::from_slice(event)?,
+            kind: std::str::from_utf8(kind).ok()?.to_owned(),
+            org: OrgId::new(std::str::from_utf8(org).ok()?).ok()?,
+            time: i64::from_be_bytes(time.try_into().ok()?),
+        })
+    }
+}
+
 /// Key of an item's dispense record.
 pub fn dispensed_key(code: &Code) -> Vec<u8> {
     format!("x/{code}").into_bytes()
@@ -589,7 +621,8 @@ pub fn dispensed_key(code: &Code) -> Vec<u8> {
 
 /// The dispense or implant record of an item, if it has one.
 pub fn dispensed(t: &impl Tables, code: &Code) -> Option<DispenseRecord> {
-    t.get_json(&dispensed_key(code))
+    t.get(&dispensed_key(code))
+        .and_then(|b| DispenseRecord::decode(&b))
 }
 
 /// Recall ids that cover the item (by lot or by serial).
@@ -636,6 +669,22 @@ pub fn expired(expiry: &Expiry, time_ms: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispense_records_read_back() {
+        let r = DispenseRecord {
+            event: EventId([7; 32]),
+            kind: "implant".into(),
+            org: OrgId::new("st-mary").unwrap(),
+            time: -5,
+        };
+        let b = r.encode();
+        assert_eq!(DispenseRecord::decode(&b), Some(r));
+        for cut in 0..b.len() - "st-mary".len() {
+            assert_eq!(DispenseRecord::decode(&b[..cut]), None);
+        }
+        assert_eq!(DispenseRecord::decode(b"{\"event\":1}"), None);
+    }
 
     #[test]
     fn expiry_is_inclusive_of_its_day() {

@@ -4,7 +4,7 @@
 //! | key | value |
 //! |---|---|
 //! | `p/<gtin>` | [`Product`]: brand owner, drug or device |
-//! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry |
+//! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry (binary, see `stored`) |
 //! | `l/<gtin>\0<lot>\0<serial>` | empty: the units of a lot (recalls) |
 //! | `e/<gtin>\0<lot>` | the lot's expiry (all units of a lot share it) |
 //! | `c/<sscc>\0<code>` | empty: a container's children |
@@ -519,7 +519,13 @@ pub const MAX_DEPTH: usize = 16;
 
 /// The unit's record.
 pub fn unit(t: &impl Tables, code: &Code) -> Option<Unit> {
-    t.get_json(&unit_key(code))
+    t.get(&unit_key(code))
+        .and_then(|b| crate::stored::decode(&b))
+}
+
+/// Sets the unit's record (stored in the compact form of [`crate::stored`]).
+pub fn put_unit(t: &mut impl Tables, code: &Code, unit: &Unit) {
+    t.put(&unit_key(code), crate::stored::encode(unit));
 }
 
 /// The unit with its effective holder, status and quarantine.

@@ -289,7 +289,7 @@ pub(crate) fn disposition(
         ru.action = Some(p.action);
         t.put_json(&key, &ru);
         if let Some(u) = unit {
-            t.put_json(&state::unit_key(c), &u);
+            state::put_unit(t, c, &u);
         }
     }
     t.put_json(&state::recall_key(&p.recall), &rec);

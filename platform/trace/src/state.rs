@@ -238,13 +238,21 @@ fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
+/// `prefix` then the code's text form.
+fn prefixed(prefix: &[u8], code: &Code) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 48);
+    k.extend_from_slice(prefix);
+    code.push_to(&mut k);
+    k
+}
+
 /// `p/<gtin>`
 pub fn product_key(gtin: &Gtin) -> Vec<u8> {
     key(b"p/", &[gtin.as_str().as_bytes()])
 }
 /// `u/<code>`
 pub fn unit_key(code: &Code) -> Vec<u8> {
-    key(b"u/", &[code.to_string().as_bytes()])
+    prefixed(b"u/", code)
 }
 /// `l/<gtin>\0<lot>\0` (prefix) and with the serial.
 pub fn lot_key(gtin: &Gtin, lot: &Lot, serial: Option<&Serial>) -> Vec<u8> {
@@ -265,7 +273,7 @@ pub fn lot_expiry_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
 pub fn child_key(parent: &Sscc, child: Option<&Code>) -> Vec<u8> {
     let mut k = key(b"c/", &[parent.as_str().as_bytes(), b""]);
     if let Some(c) = child {
-        k.extend_from_slice(c.to_string().as_bytes());
+        c.push_to(&mut k);
     }
     k
 }
@@ -281,7 +289,7 @@ pub fn recall_key(id: &EventId) -> Vec<u8> {
 pub fn recall_unit_key(recall: &EventId, code: Option<&Code>) -> Vec<u8> {
     let mut k = key(b"ru/", &[recall.as_bytes(), b""]);
     if let Some(c) = code {
-        k.extend_from_slice(c.to_string().as_bytes());
+        c.push_to(&mut k);
     }
     k
 }
@@ -320,7 +328,7 @@ pub fn serial_recalls_key(gtin: &Gtin) -> Vec<u8> {
 
 /// The key events of a unit are indexed under (for provenance).
 pub fn index_key(code: &Code) -> Vec<u8> {
-    format!("trace:{code}").into_bytes()
+    prefixed(b"trace:", code)
 }
 
 // ---- access ----
@@ -622,7 +630,7 @@ impl DispenseRecord {
 
 /// Key of an item's dispense record.
 pub fn dispensed_key(code: &Code) -> Vec<u8> {
-    format!("x/{code}").into_bytes()
+    prefixed(b"x/", code)
 }
 
 /// The dispense or implant record of an item, if it has one.

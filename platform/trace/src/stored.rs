@@ -28,10 +28,11 @@ const MAX_NESTING: usize = 8;
 pub(crate) fn encode(unit: &Unit) -> Vec<u8> {
     let mut out = Vec::with_capacity(48);
     out.push(VERSION);
-    let flags = u8::from(unit.quarantined) * QUARANTINED
-        | u8::from(unit.parent.is_some()) * PARENT
-        | u8::from(unit.lot.is_some()) * LOT
-        | u8::from(unit.expiry.is_some()) * EXPIRY;
+    let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+    let flags = flag(unit.quarantined, QUARANTINED)
+        | flag(unit.parent.is_some(), PARENT)
+        | flag(unit.lot.is_some(), LOT)
+        | flag(unit.expiry.is_some(), EXPIRY);
     out.push(flags);
     text(&mut out, unit.holder.as_str());
     status(&mut out, &unit.status);

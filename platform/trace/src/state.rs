@@ -613,8 +613,12 @@ impl DispenseRecord {
         out
     }
 
-    /// Reads [`DispenseRecord::encode`]'s form back; `None` for anything else.
+    /// Reads [`DispenseRecord::encode`]'s form back (or the JSON of earlier versions,
+    /// which starts with `{`, never a kind's length); `None` for anything else.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
+        if bytes.first() == Some(&b'{') {
+            return serde_json::from_slice(bytes).ok();
+        }
         let (&kind_len, rest) = bytes.split_first()?;
         let (kind, rest) = rest.split_at_checked(usize::from(kind_len))?;
         let (event, rest) = rest.split_at_checked(32)?;
@@ -693,11 +697,13 @@ mod tests {
             time: -5,
         };
         let b = r.encode();
-        assert_eq!(DispenseRecord::decode(&b), Some(r));
+        assert_eq!(DispenseRecord::decode(&b), Some(r.clone()));
         for cut in 0..b.len() - "st-mary".len() {
             assert_eq!(DispenseRecord::decode(&b[..cut]), None);
         }
         assert_eq!(DispenseRecord::decode(b"{\"event\":1}"), None);
+        let json = serde_json::to_vec(&r).unwrap();
+        assert_eq!(DispenseRecord::decode(&json), Some(r));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 /// What the first commission of a GTIN fixed.
@@ -445,8 +445,8 @@ impl Tables for Scratch<'_> {
 /// product of every serial), and each read of the store costs a query.
 pub struct Memo<'t, T: Tables> {
     inner: &'t mut T,
-    gets: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
-    scans: RefCell<HashMap<(Vec<u8>, usize), Entries>>,
+    gets: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    scans: RefCell<BTreeMap<(Vec<u8>, usize), Entries>>,
 }
 
 /// Key-value entries, in key order.

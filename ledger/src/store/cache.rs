@@ -19,7 +19,9 @@ type Key = (String, Vec<u8>);
 #[derive(Default)]
 struct Inner {
     generation: u64,
-    entries: HashMap<Key, Option<Vec<u8>>>,
+    /// By module, then key: a lookup borrows both and allocates nothing.
+    entries: HashMap<String, HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    len: usize,
 }
 
 /// Committed values (or their absence) by (module, key).
@@ -40,7 +42,7 @@ impl StateCache {
     /// Looks `module`/`key` up.
     pub fn get(&self, module: &str, key: &[u8]) -> Lookup {
         let inner = self.inner.lock();
-        match inner.entries.get(&(module.to_string(), key.to_vec())) {
+        match inner.entries.get(module).and_then(|m| m.get(key)) {
             Some(v) => Lookup::Hit(v.clone()),
             None => Lookup::Miss(inner.generation),
         }
@@ -53,20 +55,30 @@ impl StateCache {
         if inner.generation != generation {
             return;
         }
-        if inner.entries.len() >= CAPACITY {
+        if inner.len >= CAPACITY {
             inner.entries.clear();
+            inner.len = 0;
         }
-        inner
+        // a miss already cost a database read; the module name's copy is nothing beside it
+        let fresh = inner
             .entries
-            .insert((module.to_string(), key.to_vec()), value.clone());
+            .entry(module.to_string())
+            .or_default()
+            .insert(key.to_vec(), value.clone())
+            .is_none();
+        inner.len += usize::from(fresh);
     }
 
     /// Applies a committed block's writes to the keys already cached.
     pub fn committed<'a>(&self, writes: impl Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>) {
         let mut inner = self.inner.lock();
         inner.generation += 1;
-        for (k, v) in writes {
-            if let Some(slot) = inner.entries.get_mut(k) {
+        for ((module, key), v) in writes {
+            if let Some(slot) = inner
+                .entries
+                .get_mut(module.as_str())
+                .and_then(|m| m.get_mut(key.as_slice()))
+            {
                 slot.clone_from(v);
             }
         }
@@ -77,6 +89,7 @@ impl StateCache {
         let mut inner = self.inner.lock();
         inner.generation += 1;
         inner.entries.clear();
+        inner.len = 0;
     }
 }
 

@@ -187,12 +187,17 @@ impl StateSource for SqliteStore {
 
     fn state_scan(&self, module: &str, prefix: &[u8], limit: usize) -> Result<Entries, StoreError> {
         self.read(|c| {
+            // No `LIMIT ?`: SQLite re-prepares a statement whenever a bound LIMIT is
+            // rebound, which cost more than the scan itself. Rows come one step at a
+            // time, so stopping after `limit` of them reads no more.
             let mut stmt = c.prepare_cached(
-                "SELECT key, value FROM state WHERE module = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
+                "SELECT key, value FROM state WHERE module = ?1 AND key >= ?2 ORDER BY key",
             )?;
             let mut out = Vec::new();
-            let mut rows = stmt.query(params![module, prefix, limit.min(i64::MAX as usize) as i64])?;
-            while let Some(row) = rows.next()? {
+            let mut rows = stmt.query(params![module, prefix])?;
+            while out.len() < limit
+                && let Some(row) = rows.next()?
+            {
                 let key: Vec<u8> = row.get(0)?;
                 if !key.starts_with(prefix) {
                     break;

@@ -67,6 +67,25 @@ impl Code {
     }
 }
 
+impl Code {
+    /// Appends the text form (as [`Display`](fmt::Display) writes it) to `out`: state
+    /// keys are built this way for every unit an event touches, without the formatter.
+    pub fn push_to(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Item { gtin, serial } => {
+                out.extend_from_slice(b"(01)");
+                out.extend_from_slice(gtin.as_str().as_bytes());
+                out.extend_from_slice(b"(21)");
+                out.extend_from_slice(serial.as_str().as_bytes());
+            }
+            Self::Container(s) => {
+                out.extend_from_slice(b"(00)");
+                out.extend_from_slice(s.as_str().as_bytes());
+            }
+        }
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -216,6 +235,11 @@ mod tests {
         assert_eq!(c.to_string(), "(01)00614141100019(21)A(B)/1");
         let s: Code = "(00)006141410000000005".parse().unwrap();
         assert!(s.is_container());
+        for code in [&c, &s] {
+            let mut pushed = Vec::new();
+            code.push_to(&mut pushed);
+            assert_eq!(pushed, code.to_string().into_bytes());
+        }
         for bad in [
             "(01)614141100019(21)A",
             "(01)00614141100018(21)A",

@@ -33,6 +33,7 @@ mod provenance;
 mod queries;
 mod rules;
 pub mod state;
+mod stored;
 mod verify;
 
 pub use code::{BadCode, Code, NOT_A_UNIT_CODE, PatientRef, ScanProblem, ScannedCode, read_code};

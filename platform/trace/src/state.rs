@@ -4,7 +4,7 @@
 //! | key | value |
 //! |---|---|
 //! | `p/<gtin>` | [`Product`]: brand owner, drug or device |
-//! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry |
+//! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry (binary, see `stored`) |
 //! | `l/<gtin>\0<lot>\0<serial>` | empty: the units of a lot (recalls) |
 //! | `e/<gtin>\0<lot>` | the lot's expiry (all units of a lot share it) |
 //! | `c/<sscc>\0<code>` | empty: a container's children |
@@ -12,6 +12,8 @@
 //! | `r/<recall event id>` | [`RecallRecord`] |
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
+//! | `rg/<gtin>` | empty: some recall of the GTIN names serials (so a unit's check reads `rs/` only then) |
+//! | `x/<code>` | [`DispenseRecord`] of a dispensed or implanted item ([`DispenseRecord::encode`], not JSON) |
 //! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
@@ -24,7 +26,7 @@ use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 /// What the first commission of a GTIN fixed.
@@ -236,13 +238,21 @@ fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
+/// `prefix` then the code's text form.
+fn prefixed(prefix: &[u8], code: &Code) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 48);
+    k.extend_from_slice(prefix);
+    code.push_to(&mut k);
+    k
+}
+
 /// `p/<gtin>`
 pub fn product_key(gtin: &Gtin) -> Vec<u8> {
     key(b"p/", &[gtin.as_str().as_bytes()])
 }
 /// `u/<code>`
 pub fn unit_key(code: &Code) -> Vec<u8> {
-    key(b"u/", &[code.to_string().as_bytes()])
+    prefixed(b"u/", code)
 }
 /// `l/<gtin>\0<lot>\0` (prefix) and with the serial.
 pub fn lot_key(gtin: &Gtin, lot: &Lot, serial: Option<&Serial>) -> Vec<u8> {
@@ -263,7 +273,7 @@ pub fn lot_expiry_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
 pub fn child_key(parent: &Sscc, child: Option<&Code>) -> Vec<u8> {
     let mut k = key(b"c/", &[parent.as_str().as_bytes(), b""]);
     if let Some(c) = child {
-        k.extend_from_slice(c.to_string().as_bytes());
+        c.push_to(&mut k);
     }
     k
 }
@@ -279,7 +289,7 @@ pub fn recall_key(id: &EventId) -> Vec<u8> {
 pub fn recall_unit_key(recall: &EventId, code: Option<&Code>) -> Vec<u8> {
     let mut k = key(b"ru/", &[recall.as_bytes(), b""]);
     if let Some(c) = code {
-        k.extend_from_slice(c.to_string().as_bytes());
+        c.push_to(&mut k);
     }
     k
 }
@@ -309,9 +319,16 @@ pub fn recalled_serial_key_prefix(gtin: &Gtin) -> Vec<u8> {
     key(b"rs/", &[gtin.as_str().as_bytes(), b""])
 }
 
+/// `rg/<gtin>`: present once a recall of the GTIN named serials. One key rather than a
+/// scan of `rs/<gtin>\0`, because a key lookup is served from the store's read cache and
+/// a scan always goes to the database (twice per unit moved: validate and apply).
+pub fn serial_recalls_key(gtin: &Gtin) -> Vec<u8> {
+    key(b"rg/", &[gtin.as_str().as_bytes()])
+}
+
 /// The key events of a unit are indexed under (for provenance).
 pub fn index_key(code: &Code) -> Vec<u8> {
-    format!("trace:{code}").into_bytes()
+    prefixed(b"trace:", code)
 }
 
 // ---- access ----
@@ -428,8 +445,8 @@ impl Tables for Scratch<'_> {
 /// product of every serial), and each read of the store costs a query.
 pub struct Memo<'t, T: Tables> {
     inner: &'t mut T,
-    gets: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
-    scans: RefCell<HashMap<(Vec<u8>, usize), Entries>>,
+    gets: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    scans: RefCell<BTreeMap<(Vec<u8>, usize), Entries>>,
 }
 
 /// Key-value entries, in key order.
@@ -510,7 +527,13 @@ pub const MAX_DEPTH: usize = 16;
 
 /// The unit's record.
 pub fn unit(t: &impl Tables, code: &Code) -> Option<Unit> {
-    t.get_json(&unit_key(code))
+    t.get(&unit_key(code))
+        .and_then(|b| crate::stored::decode(&b))
+}
+
+/// Sets the unit's record (stored in the compact form of [`crate::stored`]).
+pub fn put_unit(t: &mut impl Tables, code: &Code, unit: &Unit) {
+    t.put(&unit_key(code), crate::stored::encode(unit));
 }
 
 /// The unit with its effective holder, status and quarantine.
@@ -574,14 +597,50 @@ pub struct DispenseRecord {
     pub time: i64,
 }
 
+impl DispenseRecord {
+    /// The stored form, written once per dispensed item, so kept small and cheap rather
+    /// than JSON: kind length (1 byte), kind, event id (32 bytes), block time (8 bytes,
+    /// big-endian), organisation id. Deterministic like everything apply writes.
+    pub fn encode(&self) -> Vec<u8> {
+        let kind = self.kind.as_bytes();
+        let kind_len = u8::try_from(kind.len()).expect("kinds are short names");
+        let mut out = Vec::with_capacity(1 + kind.len() + 40 + self.org.as_str().len());
+        out.push(kind_len);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(self.event.as_bytes());
+        out.extend_from_slice(&self.time.to_be_bytes());
+        out.extend_from_slice(self.org.as_str().as_bytes());
+        out
+    }
+
+    /// Reads [`DispenseRecord::encode`]'s form back (or the JSON of earlier versions,
+    /// which starts with `{`, never a kind's length); `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        if bytes.first() == Some(&b'{') {
+            return serde_json::from_slice(bytes).ok();
+        }
+        let (&kind_len, rest) = bytes.split_first()?;
+        let (kind, rest) = rest.split_at_checked(usize::from(kind_len))?;
+        let (event, rest) = rest.split_at_checked(32)?;
+        let (time, org) = rest.split_at_checked(8)?;
+        Some(Self {
+            event: EventId::from_slice(event)?,
+            kind: std::str::from_utf8(kind).ok()?.to_owned(),
+            org: OrgId::new(std::str::from_utf8(org).ok()?).ok()?,
+            time: i64::from_be_bytes(time.try_into().ok()?),
+        })
+    }
+}
+
 /// Key of an item's dispense record.
 pub fn dispensed_key(code: &Code) -> Vec<u8> {
-    format!("x/{code}").into_bytes()
+    prefixed(b"x/", code)
 }
 
 /// The dispense or implant record of an item, if it has one.
 pub fn dispensed(t: &impl Tables, code: &Code) -> Option<DispenseRecord> {
-    t.get_json(&dispensed_key(code))
+    t.get(&dispensed_key(code))
+        .and_then(|b| DispenseRecord::decode(&b))
 }
 
 /// Recall ids that cover the item (by lot or by serial).
@@ -591,7 +650,7 @@ pub fn recalls_of(t: &impl Tables, code: &Code, lot: Option<&Lot>) -> Vec<EventI
     };
     // Whether the GTIN has any serial recall is one look (remembered for the event)
     // before one per serial.
-    let by_serial = !t.scan(&recalled_serial_key_prefix(gtin), 1).is_empty();
+    let by_serial = t.get(&serial_recalls_key(gtin)).is_some();
     let mut ids: Vec<EventId> = if by_serial {
         t.get_json(&recalled_serial_key(gtin, serial))
             .unwrap_or_default()
@@ -628,6 +687,24 @@ pub fn expired(expiry: &Expiry, time_ms: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dispense_records_read_back() {
+        let r = DispenseRecord {
+            event: EventId([7; 32]),
+            kind: "implant".into(),
+            org: OrgId::new("st-mary").unwrap(),
+            time: -5,
+        };
+        let b = r.encode();
+        assert_eq!(DispenseRecord::decode(&b), Some(r.clone()));
+        for cut in 0..b.len() - "st-mary".len() {
+            assert_eq!(DispenseRecord::decode(&b[..cut]), None);
+        }
+        assert_eq!(DispenseRecord::decode(b"{\"event\":1}"), None);
+        let json = serde_json::to_vec(&r).unwrap();
+        assert_eq!(DispenseRecord::decode(&json), Some(r));
+    }
 
     #[test]
     fn expiry_is_inclusive_of_its_day() {

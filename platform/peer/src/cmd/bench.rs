@@ -275,8 +275,10 @@ fn anchor_work(args: &IngestArgs, node: &Node, threads: usize) -> Result<Prepare
 /// admission and at apply. They depend on each other across actors, so one thread submits
 /// them in order; a case's next event comes a whole round of cases later, and the window
 /// of submissions in flight is kept shorter than that round, so what an event needs is
-/// committed before it is admitted.
-fn trace_work(args: &IngestArgs) -> Prepared {
+/// committed before it is admitted. That one thread keeps as many submissions in flight
+/// as all of the anchor workload's `threads` together, so both offer the orderer the same
+/// window (a smaller one cuts smaller blocks, and each block costs a commit).
+fn trace_work(args: &IngestArgs, threads: usize) -> Prepared {
     const CASE: usize = 20;
     const HOPS: usize = 2;
     let per_case = 2 + 2 * HOPS + 1 + CASE;
@@ -300,7 +302,7 @@ fn trace_work(args: &IngestArgs) -> Prepared {
         .flatten()
         .collect();
     let batch = args.batch.min(cases).max(1);
-    let in_flight = args.in_flight.min(cases / batch).max(1);
+    let in_flight = (args.in_flight * threads).min(cases / batch).max(1);
     Prepared {
         work: vec![vec![events]],
         batch,
@@ -449,7 +451,7 @@ fn ingest_one(args: &IngestArgs, workload: Workload, data_dir: &Path) -> Result<
     // Sign up front: signing is the clients' work, not the peer's.
     let sign_started = Instant::now();
     let prepared = match workload {
-        Workload::Trace => trace_work(args),
+        Workload::Trace => trace_work(args, threads),
         _ => anchor_work(args, &node, threads)?,
     };
     let sign_seconds = sign_started.elapsed().as_secs_f64();

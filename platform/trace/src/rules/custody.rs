@@ -105,7 +105,7 @@ pub(crate) fn commission(
         expiry: Some(p.expiry),
     };
     for (c, s) in codes.iter().zip(&p.serials) {
-        t.put_json(&state::unit_key(c), &unit);
+        state::put_unit(t, c, &unit);
         t.put(&state::lot_key(&p.gtin, &p.lot, Some(s)), Vec::new());
     }
     Ok(indexed(&codes))
@@ -159,11 +159,11 @@ pub(crate) fn pack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Pack) -> Result<Effect
         }
         children.push((c, r.unit));
     }
-    t.put_json(&state::unit_key(&parent), &parent_unit);
+    state::put_unit(t, &parent, &parent_unit);
     for (c, mut u) in children {
         u.parent = Some(p.parent.clone());
         u.holder = cx.org.clone();
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
         t.put(&state::child_key(&p.parent, Some(c)), Vec::new());
     }
     Ok(indexed(std::iter::once(&parent).chain(&p.children)))
@@ -198,7 +198,7 @@ pub(crate) fn unpack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Unpack) -> Result<Ef
         if let Some(mut u) = state::unit(t, c) {
             u.parent = None;
             u.holder = cx.org.clone();
-            t.put_json(&state::unit_key(c), &u);
+            state::put_unit(t, c, &u);
         }
         t.delete(&state::child_key(&p.parent, Some(c)));
     }
@@ -234,7 +234,7 @@ pub(crate) fn ship(t: &mut impl Tables, cx: &Ctx<'_>, p: &Ship) -> Result<Effect
             shipment: cx.id,
             to: p.to.clone(),
         };
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
     }
     let shipment = Shipment {
         from: cx.org.clone(),
@@ -330,7 +330,7 @@ pub(crate) fn receive(
             if let Some(mut u) = state::unit(t, root) {
                 u.holder = cx.org.clone();
                 u.status = Status::Active;
-                t.put_json(&state::unit_key(root), &u);
+                state::put_unit(t, root, &u);
             }
             s.received.push(root.clone());
         }

@@ -58,7 +58,7 @@ pub(crate) fn dispense(
     }
     for (c, mut u) in codes.iter().zip(units) {
         u.status = Status::Dispensed;
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
         record_dispense(t, cx, c, "dispense");
     }
     Ok(indexed(codes))
@@ -72,7 +72,7 @@ fn record_dispense(t: &mut impl Tables, cx: &Ctx<'_>, code: &Code, kind: &str) {
         org: cx.org.clone(),
         time: cx.time,
     };
-    t.put_json(&state::dispensed_key(code), &record);
+    t.put(&state::dispensed_key(code), record.encode());
 }
 
 pub(crate) fn decommission(
@@ -100,7 +100,7 @@ pub(crate) fn decommission(
             location: p.location.clone(),
             previous: Box::new(u.status.clone()),
         };
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
     }
     Ok(indexed(&p.codes))
 }
@@ -159,7 +159,7 @@ pub(crate) fn undo(
         units.push(u);
     }
     for (c, u) in p.codes.iter().zip(units) {
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
     }
     Ok(indexed(&p.codes))
 }
@@ -201,7 +201,7 @@ pub(crate) fn quarantine(
     }
     for (c, mut u) in codes.iter().zip(units) {
         u.quarantined = on;
-        t.put_json(&state::unit_key(c), &u);
+        state::put_unit(t, c, &u);
     }
     Ok(indexed(codes))
 }
@@ -293,6 +293,6 @@ pub(crate) fn device(
     if matches!(u.status, Status::Implanted { .. }) {
         record_dispense(t, cx, code, "implant");
     }
-    t.put_json(&state::unit_key(code), &u);
+    state::put_unit(t, code, &u);
     Ok(indexed([code]))
 }

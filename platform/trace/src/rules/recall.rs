@@ -148,6 +148,9 @@ pub(crate) fn issue(t: &mut impl Tables, cx: &Ctx<'_>, p: &Recall) -> Result<Eff
         ids.push(cx.id);
         t.put_json(&key, &ids);
     }
+    if !p.serials.is_empty() {
+        t.put(&state::serial_recalls_key(&p.gtin), Vec::new());
+    }
     let record = RecallRecord {
         issuer: cx.org.clone(),
         gtin: p.gtin.clone(),
@@ -286,7 +289,7 @@ pub(crate) fn disposition(
         ru.action = Some(p.action);
         t.put_json(&key, &ru);
         if let Some(u) = unit {
-            t.put_json(&state::unit_key(c), &u);
+            state::put_unit(t, c, &u);
         }
     }
     t.put_json(&state::recall_key(&p.recall), &rec);

@@ -267,3 +267,19 @@ fn recalled_implants_resolve_only_for_the_implanting_hospital() {
     );
     n.audit();
 }
+
+#[test]
+fn a_serial_recall_blocks_that_serial_only_inside_a_case_too() {
+    let mut n = Net::new();
+    let acme = "acme-pharma/line-1";
+    let items = n.commission(AMOX, "LOT1", "2027-06-30", &["S1", "S2", "S3"]);
+    // before any serial recall of the GTIN, everything moves
+    n.ok(acme, pack(1, &items[1..]));
+    n.ok("acme-pharma/qa", recall_serials(AMOX, &["S3"]));
+    assert_eq!(n.refused(acme, ship(&[case(1)], "northwind")), RECALLED);
+    n.ok(acme, ship(&items[..1], "northwind"));
+    n.ok(acme, unpack(1, &[]));
+    assert_eq!(n.refused(acme, ship(&items[2..], "northwind")), RECALLED);
+    n.ok(acme, ship(&items[1..2], "northwind"));
+    n.audit();
+}

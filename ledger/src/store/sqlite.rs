@@ -394,15 +394,15 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<LocatedEvent>, StoreError> {
         self.read(|c| {
-            c.prepare_cached(&format!(
+            // No bound LIMIT (it makes SQLite re-prepare, as in `state_scan`): rows are
+            // stepped one at a time and reading stops at `limit`.
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM item_index i JOIN events e ON e.seq = i.seq
-                 JOIN blocks b ON b.height = e.height WHERE i.key = ?1 ORDER BY i.seq LIMIT ?2"
-            ))?
-            .query_map(
-                params![index_key, limit.min(i64::MAX as usize) as i64],
-                located,
-            )?
-            .collect()
+                 JOIN blocks b ON b.height = e.height WHERE i.key = ?1 ORDER BY i.seq"
+            ))?;
+            stmt.query_map(params![index_key], located)?
+                .take(limit)
+                .collect()
         })
     }
 

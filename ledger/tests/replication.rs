@@ -114,6 +114,29 @@ fn a_copy_converges_and_tampered_blocks_are_refused() {
     assert!(report.ok(), "{:?}", report.faults);
 }
 
+/// The block after `copy`'s head, sealed by peer-1, holding `events`.
+fn next_block(copy: &Ledger, events: Vec<ledger::Envelope>) -> Block {
+    let head = copy.head();
+    Block::seal(
+        head.height + 1,
+        head.hash,
+        head.time + 1,
+        ledger::PeerId::new("peer-1").unwrap(),
+        &common::key("peer/peer-1"),
+        events,
+    )
+}
+
+/// `events` with event `i` carrying event `from`'s signature: a registered actor, a
+/// wrong signature.
+fn signature_swapped(events: &[ledger::Envelope], i: usize, from: usize) -> Vec<ledger::Envelope> {
+    let mut out = events.to_vec();
+    let mut forged = out[i].to_json_value();
+    forged["signature"] = out[from].to_json_value()["signature"].clone();
+    out[i] = ledger::Envelope::from_value(forged).unwrap();
+    out
+}
+
 /// Signatures of a block from elsewhere are checked up front in parallel: a forged one
 /// among many good ones makes the whole block refused (its orderer should never have
 /// ordered it), and nothing of it is applied; without the forgery the same events commit,
@@ -138,23 +161,11 @@ fn a_block_holding_a_forged_signature_is_refused_whole() {
         json!({"org": "maker", "actor": {"id": "maker/newcomer", "public_key": newcomer_key.public(), "roles": []}}),
     ));
     events.push(newcomer.event("notes", "put", json!({"key": "from-newcomer"})));
-    let head = copy.head();
-    let seal = |events: Vec<ledger::Envelope>| {
-        Block::seal(
-            1,
-            head.hash,
-            head.time + 1,
-            ledger::PeerId::new("peer-1").unwrap(),
-            &common::key("peer/peer-1"),
-            events,
-        )
-    };
+    let seal = |events: Vec<ledger::Envelope>| next_block(&copy, events);
     // event 37 carries the signature of event 36: a registered actor, a wrong signature
-    let mut with_forgery = events.clone();
-    let mut forged = with_forgery[37].to_json_value();
-    forged["signature"] = with_forgery[36].to_json_value()["signature"].clone();
-    with_forgery[37] = ledger::Envelope::from_value(forged).unwrap();
-    let err = copy.commit_block(seal(with_forgery)).unwrap_err();
+    let err = copy
+        .commit_block(seal(signature_swapped(&events, 37, 36)))
+        .unwrap_err();
     assert!(
         matches!(err, LedgerError::Block(ref f) if f.code == "BAD_EVENT_SIGNATURE" && f.message.contains("event 37")),
         "{err:?}"
@@ -184,23 +195,11 @@ fn signatures_checked_at_admission_are_trusted_only_with_the_same_bytes() {
         .collect();
     let admitted = copy.admit(events.clone());
     assert!(admitted.iter().all(Result::is_ok), "{admitted:?}");
-    let head = copy.head();
-    let seal = |events: Vec<ledger::Envelope>| {
-        Block::seal(
-            1,
-            head.hash,
-            head.time + 1,
-            ledger::PeerId::new("peer-1").unwrap(),
-            &common::key("peer/peer-1"),
-            events,
-        )
-    };
+    let seal = |events: Vec<ledger::Envelope>| next_block(&copy, events);
     // event 4 admitted, but the block carries it with event 3's signature
-    let mut with_forgery = events.clone();
-    let mut forged = with_forgery[4].to_json_value();
-    forged["signature"] = with_forgery[3].to_json_value()["signature"].clone();
-    with_forgery[4] = ledger::Envelope::from_value(forged).unwrap();
-    let err = copy.commit_block(seal(with_forgery)).unwrap_err();
+    let err = copy
+        .commit_block(seal(signature_swapped(&events, 4, 3)))
+        .unwrap_err();
     assert!(
         matches!(err, LedgerError::Block(ref f) if f.code == "BAD_EVENT_SIGNATURE" && f.message.contains("event 4")),
         "{err:?}"

@@ -70,9 +70,46 @@ impl Proc {
     }
 }
 
-/// CPU seconds of all `procs`.
-fn cpu_of(procs: &[Proc]) -> f64 {
-    procs.iter().map(Proc::cpu_seconds).sum()
+/// A peer's organisation and URL.
+pub(crate) type OrgUrl = (String, String);
+
+/// Lays out a demo network of `peers` peers (three voting) in `dir` with `pedigree up
+/// --demo --init-only`, starts every peer and waits until each knows the leader (learners
+/// too: they hear of it once they have joined). Returns the processes and each peer's
+/// organisation and URL, in `network.json`'s order.
+pub(crate) fn start_network(peers: usize, dir: &Path) -> Result<(Vec<Proc>, Vec<OrgUrl>)> {
+    let status = Command::new(std::env::current_exe()?)
+        .args(["up", "--demo", "--init-only", "--voters", "3", "--peers"])
+        .arg(peers.to_string())
+        .arg("--data-dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("laying out the network failed");
+    }
+    let layout: Value = serde_json::from_slice(&std::fs::read(dir.join("network.json"))?)?;
+    let mut procs = Vec::new();
+    let mut urls = Vec::new();
+    for p in layout["peers"].as_array().context("peers")? {
+        let (proc, url) = serve(&[], &dir.join(p["dir"].as_str().unwrap_or_default()))?;
+        procs.push(proc);
+        urls.push((p["org"].as_str().unwrap_or_default().to_string(), url));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !urls.iter().all(|(_, u)| {
+        ureq::get(&format!("{u}/raft/status"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json::<Value>().ok())
+            .is_some_and(|s| s["leader"].is_string())
+    }) {
+        if Instant::now() > deadline {
+            bail!("not every peer knew a leader within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok((procs, urls))
 }
 
 impl Drop for Proc {
@@ -232,61 +269,16 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
     solo["cpu_seconds"] = json!(solo_cpu);
     drop(single);
 
-    let net = tmp.join("network");
-    let exe = std::env::current_exe()?;
-    let status = Command::new(exe)
-        .args([
-            "up",
-            "--demo",
-            "--init-only",
-            "--voters",
-            "3",
-            "--peers",
-            &peers.to_string(),
-        ])
-        .arg("--data-dir")
-        .arg(&net)
-        .stdout(Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("laying out the network failed");
-    }
-    let network: Value = serde_json::from_slice(&std::fs::read(net.join("network.json"))?)?;
-    let mut procs = Vec::new();
-    let mut urls = Vec::new();
-    for p in network["peers"].as_array().context("peers")? {
-        let (proc, url) = serve(&[], &net.join(p["dir"].as_str().unwrap_or_default()))?;
-        procs.push(proc);
-        urls.push(url);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let led = urls.iter().any(|u| {
-            ureq::get(&format!("{u}/raft/status"))
-                .call()
-                .ok()
-                .and_then(|r| r.into_json::<Value>().ok())
-                .is_some_and(|s| s["leader"].is_string())
-        });
-        if led {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("no leader within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Learners join a second after the leader is elected.
-    std::thread::sleep(Duration::from_secs(2));
+    let (procs, peers_at) = start_network(peers, &tmp.join("network"))?;
+    let urls: Vec<String> = peers_at.into_iter().map(|(_, url)| url).collect();
     let before: Vec<f64> = procs.iter().map(Proc::cpu_seconds).collect();
-    let total_before = cpu_of(&procs);
     let mut replicated = phase(&urls, work, args.batch);
     let per_peer: Vec<f64> = procs
         .iter()
         .zip(&before)
         .map(|(p, b)| p.cpu_seconds() - b)
         .collect();
-    let network_cpu = cpu_of(&procs) - total_before;
+    let network_cpu: f64 = per_peer.iter().sum();
     replicated["cpu_seconds"] = json!(network_cpu);
     replicated["cpu_seconds_per_peer"] = json!(per_peer);
     drop(procs);

@@ -9,7 +9,7 @@
 //! `--load N` adds N anchor events per second at another peer while the recalls run. Prints
 //! one JSON line with p50/p95/p99/max of both and the command that reproduces it.
 
-use crate::cmd::bench_network::{Proc, percentile, serve};
+use crate::cmd::bench_network::{Proc, percentile, start_network};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use fixtures::{PeerLayout, demo};
@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -142,29 +141,9 @@ pub fn run(args: RecallArgs) -> Result<()> {
 /// Lays out the network with `pedigree up --init-only`, starts every peer and waits until
 /// all of them know the leader (learners included).
 fn start(args: &RecallArgs, dir: &Path) -> Result<Network> {
-    let peers = args.peers.clamp(3, 8);
-    let status = Command::new(std::env::current_exe()?)
-        .args(["up", "--demo", "--init-only", "--voters", "3", "--peers"])
-        .arg(peers.to_string())
-        .arg("--data-dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("laying out the network failed");
-    }
-    let read = |name: &str| -> Result<Value> {
-        Ok(serde_json::from_slice(&std::fs::read(dir.join(name))?)?)
-    };
-    let layout = read("network.json")?;
-    let credentials = read("demo-credentials.json")?;
-    let mut procs = Vec::new();
-    let mut urls = Vec::new();
-    for p in layout["peers"].as_array().context("peers")? {
-        let (proc, url) = serve(&[], &dir.join(p["dir"].as_str().unwrap_or_default()))?;
-        procs.push(proc);
-        urls.push((p["org"].as_str().unwrap_or_default().to_string(), url));
-    }
+    let (procs, urls) = start_network(args.peers.clamp(3, 8), dir)?;
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo-credentials.json"))?)?;
     let tokens = credentials["actors"]
         .as_array()
         .context("actors")?
@@ -174,20 +153,6 @@ fn start(args: &RecallArgs, dir: &Path) -> Result<Network> {
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
         .build();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !urls.iter().all(|(_, u)| {
-        agent
-            .get(&format!("{u}/raft/status"))
-            .call()
-            .ok()
-            .and_then(|r| r.into_json::<Value>().ok())
-            .is_some_and(|s| s["leader"].is_string())
-    }) {
-        if Instant::now() > deadline {
-            bail!("not every peer knew a leader within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
     Ok(Network {
         _procs: procs,
         peers: urls,

@@ -225,3 +225,235 @@ mod acked {
         }
     }
 }
+
+/// Sets a stored block's orderer signature to zeros (the peer is stopped).
+fn forge_signature(dir: &std::path::Path, height: u64) {
+    let db = rusqlite::Connection::open(dir.join("ledger.sqlite")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE blocks SET signature = zeroblob(64) WHERE height = ?1",
+            [height as i64],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// Points a stored block's header at another previous block (the peer is stopped).
+fn relink(dir: &std::path::Path, height: u64) {
+    let db = rusqlite::Connection::open(dir.join("ledger.sqlite")).unwrap();
+    let header: Vec<u8> = db
+        .query_row(
+            "SELECT header FROM blocks WHERE height = ?1",
+            [height as i64],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut header: Value = serde_json::from_slice(&header).unwrap();
+    let previous = header["previous"].as_str().unwrap().to_string();
+    let flipped = if previous.ends_with('0') { '1' } else { '0' };
+    header["previous"] = format!("{}{flipped}", &previous[..previous.len() - 1]).into();
+    db.execute(
+        "UPDATE blocks SET header = ?1 WHERE height = ?2",
+        rusqlite::params![serde_json::to_vec(&header).unwrap(), height as i64],
+    )
+    .unwrap();
+}
+
+fn pedigree(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(e2e::pedigree_bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn block_hash(net: &Net, i: usize, height: u64) -> Value {
+    net.get(i, &format!("/blocks/{height}")).1["hash"].clone()
+}
+
+#[test]
+fn a_new_organisations_peer_joins_refuses_forged_blocks_and_catches_up_after_a_stop() {
+    let mut net = Net::start(4, 3);
+    let honest = 2;
+    for n in 0..6 {
+        post_ok(
+            &net,
+            honest,
+            anchors("northwind/warehouse", &format!("j{n}"), 3),
+        );
+    }
+    let top = net.height(honest).unwrap();
+    net.converge(top);
+    // Two peers' stores are tampered with while they are stopped: one block of peer 0
+    // loses its orderer signature, a later block of peer 1 is linked to another block.
+    let (forged, relinked) = (top - 3, top - 1);
+    let honest_hashes: Vec<Value> = (0..=top).map(|h| block_hash(&net, honest, h)).collect();
+    net.stop(0);
+    net.stop(1);
+    forge_signature(&net.peers[0].dir, forged);
+    relink(&net.peers[1].dir, relinked);
+    net.run(0);
+    net.run(1);
+    net.leader();
+
+    // The new organisation's operator makes a key and initialises from genesis, pinned.
+    let root = net.root.path().to_path_buf();
+    let key_file = root.join("new-peer.pem");
+    let out = pedigree(&["keys", "generate", "--out", key_file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let public_key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let pin = block_hash(&net, honest, 0).as_str().unwrap().to_string();
+    let dir = root.join("new-peer");
+    let join = |pin: &str| {
+        pedigree(&[
+            "init",
+            "--join",
+            &net.peers[0].url,
+            "--pin",
+            pin,
+            "--peer-id",
+            "medicines-agency-peer-2",
+            "--peer-key",
+            key_file.to_str().unwrap(),
+            "--listen",
+            &listen,
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+    };
+    let wrong = join(&"ab".repeat(32));
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("GENESIS_MISMATCH"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(
+        !dir.join("peer.toml").exists(),
+        "nothing written on a mismatch"
+    );
+    let out = join(&pin);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = net.add(network_support::Info {
+        peer: "medicines-agency-peer-2".into(),
+        org: "medicines-agency".into(),
+        url: format!("http://{listen}"),
+        dir: dir.clone(),
+        voter: false,
+    });
+    // Started before the consortium lists it: it waits, and does not listen yet.
+    let listening = net.spawn(new);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(listening.try_recv().is_err(), "{}", net.log(new));
+
+    // A governor's admin adds it, signing on their own machine.
+    let admin_key = root.join("admin.pem");
+    std::fs::write(
+        &admin_key,
+        fixtures::demo_key("medicines-agency/admin").to_pem(),
+    )
+    .unwrap();
+    let added = pedigree(&[
+        "consortium",
+        "add-peer",
+        "--url",
+        &net.peers[3].url,
+        "--admin",
+        "medicines-agency/admin",
+        "--admin-key",
+        admin_key.to_str().unwrap(),
+        "--peer-id",
+        "medicines-agency-peer-2",
+        "--org",
+        "medicines-agency",
+        "--endpoint",
+        &format!("http://{listen}"),
+        "--public-key",
+        &public_key,
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let receipt: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let added_at = receipt["block_height"].as_u64().unwrap();
+    net.wait_listening(new, listening);
+    net.converge(added_at);
+
+    // It took no forged block: its chain is the honest one, and it named both forgers.
+    for h in 0..=top {
+        assert_eq!(
+            block_hash(&net, new, h),
+            honest_hashes[h as usize],
+            "block {h}"
+        );
+    }
+    let log = net.log(new);
+    for (i, h) in [(0, forged), (1, relinked)] {
+        assert!(
+            log.lines().any(|l| l.contains("does not verify")
+                && l.contains(&net.peers[i].peer)
+                && l.contains(&format!("height={h}"))),
+            "no refusal of {}'s block {h} in:\n{log}",
+            net.peers[i].peer
+        );
+    }
+
+    // It takes its own users' events, and as a learner it catches up after a stop.
+    let mine = post_ok(&net, new, anchors("medicines-agency/inspector", "new", 2));
+    net.converge(mine["block_height"].as_u64().unwrap());
+    net.stop(new);
+    let mut last = 0;
+    for n in 0..4 {
+        last =
+            post_ok(&net, 3, anchors("northwind/warehouse", &format!("k{n}"), 2))["block_height"]
+                .as_u64()
+                .unwrap();
+    }
+    net.run(new);
+    net.converge(last);
+    for h in (top + 1)..=last {
+        assert_eq!(
+            block_hash(&net, new, h),
+            block_hash(&net, honest, h),
+            "block {h}"
+        );
+    }
+    let (_, status) = net.get(new, "/raft/status");
+    assert!(
+        status["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "medicines-agency-peer-2"),
+        "{status}"
+    );
+
+    // The tampered stores fail their audit; the honest ones and the new peer's pass.
+    for i in 0..net.peers.len() {
+        net.stop(i);
+    }
+    for i in 0..net.peers.len() {
+        let out = pedigree(&["audit", "--data-dir", net.peers[i].dir.to_str().unwrap()]);
+        assert_eq!(
+            out.status.success(),
+            i >= 2,
+            "audit of {}: {}",
+            net.peers[i].peer,
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

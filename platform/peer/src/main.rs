@@ -54,6 +54,9 @@ enum Command {
     /// Bearer tokens for the GraphQL API.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// A governor's admin adds or removes a peer of the consortium network.
+    #[command(subcommand)]
+    Consortium(cmd::consortium::ConsortiumCommand),
     #[command(flatten)]
     Transfer(cmd::transfer::TransferCommand),
 }
@@ -67,8 +70,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Colours only on a terminal: a log file (`up` writes one per peer) stays plain text.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,actix_server=warn,openraft=error".into()),
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Bench(c) => cmd::bench::run(c).map(|()| ExitCode::SUCCESS),
         Command::Epcis(c) => cmd::epcis::run(c),
         Command::Token(c) => cmd::token::run(c).map(|()| ExitCode::SUCCESS),
+        Command::Consortium(c) => cmd::consortium::run(c).map(|()| ExitCode::SUCCESS),
         Command::Transfer(c) => cmd::transfer::run(c).map(|()| ExitCode::SUCCESS),
     };
     match outcome {

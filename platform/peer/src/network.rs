@@ -26,12 +26,12 @@ pub fn orderer(dir: &DataDir, ledger: &Arc<Ledger>, key: SecretKey) -> Result<Or
         let solo = SoloOrderer::start(ledger.clone(), me, key, dir.config.orderer.policy());
         return Ok((Arc::new(solo), None));
     }
-    if ledger.consortium().peer(&me).is_none() {
-        anyhow::bail!("peer {me} is not in the consortium config; it cannot take part in ordering");
-    }
+    // A new peer's chain is genesis alone: it fetches the rest until the chain lists it.
+    let settings = dir.raft_settings();
+    raft_orderer::join::join(ledger, &me, &key, settings.endpoints.clone(), None)
+        .context("joining the consortium network")?;
     let raft = Arc::new(
-        RaftNode::start(ledger.clone(), me, key, dir.raft_settings())
-            .context("starting the raft orderer")?,
+        RaftNode::start(ledger.clone(), me, key, settings).context("starting the raft orderer")?,
     );
     Ok((raft.clone(), Some(raft)))
 }

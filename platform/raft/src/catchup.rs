@@ -44,54 +44,114 @@ pub fn catch_up(
     target: u64,
     deadline: Instant,
 ) -> Result<u64, CatchUpError> {
-    let mut committed = 0;
-    let mut last = String::from("no peer to ask");
-    let mut refused: Vec<PeerId> = Vec::new();
+    let mut round = Round::new(peers);
     while ledger.head().height < target {
+        if !round.pass(ledger, fetch)? {
+            round.wait(ledger, deadline)?;
+        }
+    }
+    Ok(round.committed)
+}
+
+/// Fetches and commits blocks until the peers that answer have no block after the local
+/// head (or `deadline` passes with no peer answering at all): for a peer that does not
+/// know how far the chain goes, such as a new one joining before it takes part in raft.
+/// Returns how many blocks were committed.
+pub fn catch_up_to_head(
+    ledger: &Ledger,
+    fetch: &dyn Fetch,
+    peers: &[PeerId],
+    deadline: Instant,
+) -> Result<u64, CatchUpError> {
+    let mut round = Round::new(peers);
+    loop {
+        if round.pass(ledger, fetch)? {
+            continue;
+        }
+        if round.some_had_none {
+            return Ok(round.committed);
+        }
+        round.wait(ledger, deadline)?;
+    }
+}
+
+/// One catch-up: the peers asked, those that served a bad block, what was committed.
+struct Round<'a> {
+    peers: &'a [PeerId],
+    refused: Vec<PeerId>,
+    committed: u64,
+    /// The last problem seen, for the error.
+    last: String,
+    /// In the last pass, some peer answered that it holds nothing after the local head.
+    some_had_none: bool,
+}
+
+impl<'a> Round<'a> {
+    fn new(peers: &'a [PeerId]) -> Self {
+        Self {
+            peers,
+            refused: Vec::new(),
+            committed: 0,
+            last: String::from("no peer to ask"),
+            some_had_none: false,
+        }
+    }
+
+    /// Asks the peers in order for the blocks after the local head until one provides
+    /// some that verify. True when blocks were committed.
+    fn pass(&mut self, ledger: &Ledger, fetch: &dyn Fetch) -> Result<bool, CatchUpError> {
         let next = ledger.head().height + 1;
-        let mut progressed = false;
-        for peer in peers {
-            if refused.contains(peer) {
+        self.some_had_none = false;
+        for peer in self.peers {
+            if self.refused.contains(peer) {
                 continue;
             }
             let values = match fetch.fetch(peer, next) {
                 Ok(v) if !v.is_empty() => v,
                 Ok(_) => {
-                    last = format!("{peer} has no block {next} yet");
+                    self.last = format!("{peer} has no block {next} yet");
+                    self.some_had_none = true;
                     continue;
                 }
                 Err(e) => {
-                    last = format!("{peer}: {e}");
+                    self.last = format!("{peer}: {e}");
                     continue;
                 }
             };
-            match commit_all(ledger, values) {
-                Ok(n) => {
-                    committed += n;
-                    progressed = n > 0;
-                }
+            let (n, outcome) = commit_all(ledger, values);
+            self.committed += n;
+            match outcome {
+                Ok(()) => {}
                 Err(Refusal::Bad(why)) => {
-                    tracing::warn!(%peer, height = next, reason = %why, "a peer served a block that does not verify; not asking it again in this catch-up");
-                    last = format!("{peer} served a bad block: {why}");
-                    refused.push(peer.clone());
+                    let height = ledger.head().height + 1;
+                    tracing::warn!(%peer, height, reason = %why, "a peer served a block that does not verify; not asking it again in this catch-up");
+                    self.last = format!("{peer} served a bad block {height}: {why}");
+                    self.refused.push(peer.clone());
                 }
                 Err(Refusal::Store(e)) => return Err(CatchUpError::Store(e)),
             }
-            if progressed {
-                break;
+            if n > 0 {
+                return Ok(true);
             }
         }
-        if !progressed {
-            if Instant::now() >= deadline {
-                return Err(CatchUpError::NoSource { height: next, last });
-            }
-            std::thread::sleep(Duration::from_millis(100));
-            if refused.len() >= peers.len() {
-                refused.clear();
-            }
-        }
+        Ok(false)
     }
-    Ok(committed)
+
+    /// After a pass that committed nothing: fails once `deadline` has passed, else
+    /// waits a little (and, when every peer was refused, gives them another chance).
+    fn wait(&mut self, ledger: &Ledger, deadline: Instant) -> Result<(), CatchUpError> {
+        if Instant::now() >= deadline {
+            return Err(CatchUpError::NoSource {
+                height: ledger.head().height + 1,
+                last: std::mem::take(&mut self.last),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if self.refused.len() >= self.peers.len() {
+            self.refused.clear();
+        }
+        Ok(())
+    }
 }
 
 enum Refusal {
@@ -100,28 +160,33 @@ enum Refusal {
 }
 
 /// Commits the fetched blocks that extend the local chain, in order. Blocks at or below
-/// the head are skipped (another path committed them meanwhile).
-fn commit_all(ledger: &Ledger, values: Vec<serde_json::Value>) -> Result<u64, Refusal> {
+/// the head are skipped (another path committed them meanwhile). Returns how many were
+/// committed, and why it stopped short, if it did.
+fn commit_all(ledger: &Ledger, values: Vec<serde_json::Value>) -> (u64, Result<(), Refusal>) {
     let mut n = 0;
     for value in values {
-        let block = Block::from_json_value(value).map_err(|r| Refusal::Bad(r.to_string()))?;
+        let block = match Block::from_json_value(value) {
+            Ok(b) => b,
+            Err(r) => return (n, Err(Refusal::Bad(r.to_string()))),
+        };
         let head = ledger.head();
         if block.header.height <= head.height {
             continue;
         }
         if block.header.height != head.height + 1 {
-            return Err(Refusal::Bad(format!(
+            let why = format!(
                 "block {} does not follow the local head {}",
                 block.header.height, head.height
-            )));
+            );
+            return (n, Err(Refusal::Bad(why)));
         }
         match ledger.commit_block(block) {
             Ok(_) => n += 1,
-            Err(LedgerError::Store(e)) => return Err(Refusal::Store(e)),
-            Err(e) => return Err(Refusal::Bad(e.to_string())),
+            Err(LedgerError::Store(e)) => return (n, Err(Refusal::Store(e))),
+            Err(e) => return (n, Err(Refusal::Bad(e.to_string()))),
         }
     }
-    Ok(n)
+    (n, Ok(()))
 }
 
 /// The blocks a peer serves from `from` on: at most [`BLOCKS_PER_FETCH`] and about
@@ -173,6 +238,22 @@ mod tests {
             }
             Ok(blocks)
         }
+    }
+
+    /// Several peers, each serving through its own [`From`]; an unknown peer is down.
+    struct Peers<'a>(Vec<(PeerId, From<'a>)>);
+
+    impl Fetch for Peers<'_> {
+        fn fetch(&self, peer: &PeerId, from: u64) -> Result<Vec<serde_json::Value>, String> {
+            match self.0.iter().find(|(p, _)| p == peer) {
+                Some((_, f)) => f.fetch(peer, from),
+                None => Err("connection refused".into()),
+            }
+        }
+    }
+
+    fn named(name: &str) -> PeerId {
+        PeerId::new(name).unwrap()
     }
 
     fn source() -> TestNet {
@@ -241,5 +322,50 @@ mod tests {
                 "only the good block before is kept"
             );
         }
+    }
+
+    #[test]
+    fn catching_up_to_the_head_passes_over_a_peer_down_and_one_serving_a_forgery() {
+        let a = source();
+        let b = TestNet::new(Modules::new(), 1_700_000_000_000);
+        let forger: Damage = |b| b["signature"] = serde_json::Value::String("00".repeat(64));
+        let fetch = Peers(vec![
+            (
+                named("forger"),
+                From {
+                    ledger: &a.ledger,
+                    damage: Some((2, forger)),
+                },
+            ),
+            (
+                named("honest"),
+                From {
+                    ledger: &a.ledger,
+                    damage: None,
+                },
+            ),
+        ]);
+        let order = [named("down"), named("forger"), named("honest")];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let n = catch_up_to_head(&b.ledger, &fetch, &order, deadline).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(b.ledger.head(), a.ledger.head());
+        b.assert_audit_passes();
+        // At the head already: nothing more, and no waiting for the deadline.
+        let again = catch_up_to_head(&b.ledger, &fetch, &order, Instant::now()).unwrap();
+        assert_eq!(again, 0);
+    }
+
+    #[test]
+    fn catching_up_to_the_head_with_no_peer_answering_fails_at_the_deadline() {
+        let b = TestNet::new(Modules::new(), 1_700_000_000_000);
+        let fetch = Peers(vec![]);
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let err = catch_up_to_head(&b.ledger, &fetch, &[named("down")], deadline).unwrap_err();
+        assert!(
+            matches!(&err, CatchUpError::NoSource { height: 1, last } if last.contains("refused")),
+            "{err}"
+        );
+        assert_eq!(b.ledger.head().height, 0);
     }
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod catchup;
 pub mod client;
 pub mod db;
+pub mod join;
 pub mod log_store;
 mod membership;
 pub mod network;

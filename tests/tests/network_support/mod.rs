@@ -76,13 +76,25 @@ impl Net {
 
     /// Starts peer `i` and waits until it listens.
     pub fn run(&mut self, i: usize) {
+        let listening = self.spawn(i);
+        self.wait_listening(i, listening);
+    }
+
+    /// Starts peer `i`, its log appended to `peer.log` in its data directory; the receiver
+    /// gets a message once it listens.
+    pub fn spawn(&mut self, i: usize) -> std::sync::mpsc::Receiver<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path(i))
+            .unwrap();
         let mut child = Command::new(pedigree_bin())
             .arg("serve")
             .arg("--data-dir")
             .arg(&self.peers[i].dir)
             .env("RUST_LOG", "warn,openraft=off")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log))
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -94,9 +106,36 @@ impl Net {
                 }
             }
         });
-        rx.recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("{} did not start", self.peers[i].peer));
         self.procs[i] = Some(child);
+        rx
+    }
+
+    /// Waits (up to 60 s) for a peer started by [`Net::spawn`] to listen.
+    pub fn wait_listening(&self, i: usize, listening: std::sync::mpsc::Receiver<()>) {
+        if listening.recv_timeout(Duration::from_secs(60)).is_err() {
+            panic!(
+                "{} did not start; its log:\n{}",
+                self.peers[i].peer,
+                self.log(i)
+            );
+        }
+    }
+
+    /// Where peer `i` logs.
+    pub fn log_path(&self, i: usize) -> PathBuf {
+        self.peers[i].dir.join("peer.log")
+    }
+
+    /// Peer `i`'s log so far.
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.log_path(i)).unwrap_or_default()
+    }
+
+    /// Adds a peer made outside `up` (e.g. by `pedigree init --join`), not started.
+    pub fn add(&mut self, info: Info) -> usize {
+        self.peers.push(info);
+        self.procs.push(None);
+        self.peers.len() - 1
     }
 
     /// SIGKILL: no chance to clean up.

@@ -8,7 +8,7 @@ use crate::node::{modules, open_store};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use fixtures::{PeerLayout, demo};
-use ledger::{ActorId, Consortium, Ledger, PeerId};
+use ledger::{ActorId, Block, BlockHash, Consortium, Ledger, PeerId, SecretKey};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `pedigree init`.
@@ -18,11 +18,21 @@ pub struct InitArgs {
     #[arg(long)]
     pub data_dir: PathBuf,
     /// Create the demo consortium (one peer holding every demo member's keys).
-    #[arg(long, conflicts_with_all = ["consortium"])]
+    #[arg(long, conflicts_with_all = ["consortium", "join"])]
     pub demo: bool,
     /// The consortium config (JSON) that goes into genesis.
-    #[arg(long, required_unless_present = "demo")]
+    #[arg(long, required_unless_present_any = ["demo", "join"])]
     pub consortium: Option<PathBuf>,
+    /// Join a running consortium network instead of starting one: the base URL of one of
+    /// its peers (e.g. `http://peer.acme.example:7800`), from which the genesis block is
+    /// fetched. The peer orders with raft; `serve` then fetches the chain and waits until a
+    /// governor's `add_peer` event lists it.
+    #[arg(long, conflicts_with_all = ["consortium", "admin", "admin_key"], requires = "pin")]
+    pub join: Option<String>,
+    /// With `--join`: the genesis block hash (64 hex digits) the consortium's operators
+    /// gave you; a genesis block with any other hash is refused.
+    #[arg(long, requires = "join")]
+    pub pin: Option<String>,
     /// This peer's id in the consortium config.
     #[arg(long, required_unless_present = "demo")]
     pub peer_id: Option<String>,
@@ -30,10 +40,10 @@ pub struct InitArgs {
     #[arg(long, required_unless_present = "demo")]
     pub peer_key: Option<PathBuf>,
     /// The governor admin actor who signs genesis.
-    #[arg(long, required_unless_present = "demo")]
+    #[arg(long, required_unless_present_any = ["demo", "join"])]
     pub admin: Option<String>,
     /// That admin's key.
-    #[arg(long, required_unless_present = "demo")]
+    #[arg(long, required_unless_present_any = ["demo", "join"])]
     pub admin_key: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7800")]
@@ -69,6 +79,8 @@ fn sqlite_store() -> StoreConfig {
 pub fn run(args: InitArgs) -> Result<()> {
     if args.demo {
         init_demo_on(&args.data_dir, &args.listen, args.store())?;
+    } else if let Some(url) = &args.join {
+        return init_join(&args, url);
     } else {
         init_consortium(&args)?;
     }
@@ -110,6 +122,13 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The peer id and key given on the command line, read and checked.
+fn own_peer(args: &InitArgs) -> Result<(PeerId, SecretKey)> {
+    let peer_id = PeerId::new(args.peer_id.clone().expect("required by clap"))?;
+    let peer_key = read_key(args.peer_key.as_ref().expect("required by clap"))?;
+    Ok((peer_id, peer_key))
 }
 
 fn base_config(peer_id: PeerId, listen: &str, custodial: bool, store: StoreConfig) -> PeerConfig {
@@ -178,11 +197,10 @@ fn init_consortium(args: &InitArgs) -> Result<()> {
     consortium
         .check()
         .map_err(|e| anyhow::anyhow!("the consortium config is not coherent: {e}"))?;
-    let peer_id = PeerId::new(args.peer_id.clone().expect("required by clap"))?;
+    let (peer_id, peer_key) = own_peer(args)?;
     let peer = consortium
         .peer(&peer_id)
         .with_context(|| format!("peer {peer_id} is not in the consortium config"))?;
-    let peer_key = read_key(args.peer_key.as_ref().expect("required by clap"))?;
     if peer.public_key != peer_key.public() {
         bail!("the peer key does not match peer {peer_id}'s public key in the consortium config");
     }
@@ -208,4 +226,82 @@ fn init_consortium(args: &InitArgs) -> Result<()> {
     let data = DataDir::open(dir)?;
     Ledger::init(open_store(&data)?, modules(), genesis).context("writing genesis")?;
     Ok(())
+}
+
+/// `init --join URL --pin HASH`: genesis comes from a running peer and must have the
+/// pinned hash; everything after it is fetched, and checked, when the peer first serves.
+fn init_join(args: &InitArgs, url: &str) -> Result<()> {
+    let dir = &args.data_dir;
+    refuse_existing(dir)?;
+    refuse_used_database(&args.store())?;
+    let pin: BlockHash = args
+        .pin
+        .as_deref()
+        .expect("required by clap")
+        .parse()
+        .map_err(|_| {
+            anyhow::anyhow!("BAD_PIN: --pin takes the genesis block hash, 64 hex digits")
+        })?;
+    let (peer_id, peer_key) = own_peer(args)?;
+    let genesis = fetch_genesis(url)?;
+    let hash = genesis.hash();
+    if hash != pin {
+        bail!(
+            "GENESIS_MISMATCH: the genesis block {url} serves has hash {}, not the pinned {}; nothing was written",
+            hash.to_hex(),
+            pin.to_hex()
+        );
+    }
+    let consortium = genesis
+        .events
+        .first()
+        .map(ledger::consortium::genesis_config)
+        .transpose()
+        .map_err(|r| anyhow::anyhow!("the genesis block holds no consortium config: {r}"))?
+        .context("the genesis block holds no events")?;
+    let listed = consortium.peer(&peer_id).map(|p| p.public_key);
+    if listed.is_some_and(|k| k != peer_key.public()) {
+        bail!(
+            "PEER_KEY_MISMATCH: genesis lists peer {peer_id} with another public key than {}",
+            args.peer_key.as_ref().expect("required by clap").display()
+        );
+    }
+    write_key(&dir.join("keys/peer.pem"), &peer_key)?;
+    let mut config = base_config(peer_id.clone(), &args.listen, false, args.store());
+    config.orderer.kind = "raft".into();
+    write_emr_key(dir, &config)?;
+    DataDir::write(dir, &config)?;
+    let data = DataDir::open(dir)?;
+    Ledger::init(open_store(&data)?, modules(), genesis)
+        .context("the genesis block does not verify")?;
+    println!(
+        "initialised {}: consortium {:?}, genesis {}, peer {peer_id} (public key {})",
+        dir.display(),
+        consortium.name,
+        hash.to_hex(),
+        peer_key.public()
+    );
+    if listed.is_none() {
+        println!(
+            "genesis does not list peer {peer_id}: a governor's admin adds it (`pedigree consortium add-peer`) before it can replicate; `pedigree serve --data-dir {}` fetches the chain and waits for that",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `GET URL/blocks/0`.
+fn fetch_genesis(url: &str) -> Result<Block> {
+    let url = format!("{}/blocks/0", url.trim_end_matches('/'));
+    let answer = ureq::get(&url)
+        .timeout(std::time::Duration::from_secs(30))
+        .call()
+        .map_err(|e| {
+            anyhow::anyhow!("PEER_UNREACHABLE: cannot fetch the genesis block from {url}: {e}")
+        })?;
+    let value: serde_json::Value = answer
+        .into_json()
+        .with_context(|| format!("{url} did not answer with JSON"))?;
+    Block::from_json_value(value)
+        .map_err(|r| anyhow::anyhow!("{url} did not answer with a block: {r}"))
 }

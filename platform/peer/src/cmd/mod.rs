@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_network;
 pub mod bench_recall;
 pub mod bench_verify;
+pub mod consortium;
 pub mod epcis;
 pub mod init;
 pub mod keys;

@@ -341,10 +341,11 @@ fn write_history(network: &Network, keys: &Demo) -> Result<()> {
     let leader = peers.wait_for_leader()?;
     println!("pedigree: {leader} leads; writing the demo history");
     let events = crate::seed::write(&mut peers, |n, total, step, done| {
+        let events = done.results.len();
         println!(
-            "pedigree: demo {n}/{total}: {} ({} events, chain at height {})",
+            "pedigree: demo {n}/{total}: {} ({events} event{}, chain at height {})",
             step.what,
-            done.results.len(),
+            if events == 1 { "" } else { "s" },
             done.height
         );
     })?;

@@ -12,10 +12,11 @@ use crate::config::{
     write_key,
 };
 use crate::node::{modules, open_store};
+use crate::seed::Committed;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use fixtures::{Demo, PeerLayout, demo};
-use ledger::{ActorId, Consortium, Envelope, EventId, Ledger, PeerId, Signer};
+use ledger::{ActorId, Consortium, Envelope, Ledger, PeerId, Signer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -449,11 +450,7 @@ impl AtPeers {
     }
 
     /// Posts `events` to `url` and reads each one's outcome.
-    fn post(
-        &self,
-        url: &str,
-        events: &[&Envelope],
-    ) -> Result<(u64, Vec<(EventId, Option<String>)>)> {
+    fn post(&self, url: &str, events: &[&Envelope]) -> Result<Committed> {
         let body: Vec<serde_json::Value> = events.iter().map(|e| e.to_json_value()).collect();
         let answer: serde_json::Value =
             match self.agent.post(&format!("{url}/events")).send_json(body) {
@@ -505,7 +502,7 @@ impl AtPeers {
         let height = answer["block_height"]
             .as_u64()
             .context("the answer names no block")?;
-        Ok((height, results))
+        Ok(Committed { height, results })
     }
 }
 
@@ -517,7 +514,7 @@ impl crate::seed::Committer for AtPeers {
             .with_context(|| format!("the demo holds no key for {actor}"))
     }
 
-    fn commit(&mut self, events: Vec<Envelope>) -> Result<crate::seed::Committed> {
+    fn commit(&mut self, events: Vec<Envelope>) -> Result<Committed> {
         // One request per peer, all at once: a step's events do not depend on each other.
         let mut by_peer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, e) in events.iter().enumerate() {
@@ -548,9 +545,9 @@ impl crate::seed::Committer for AtPeers {
         let mut results = vec![None; events.len()];
         let mut height = 0;
         for ((_, at), answer) in by_peer.iter().zip(answers) {
-            let (h, outcomes) = answer?;
-            height = height.max(h);
-            for (i, r) in at.iter().zip(outcomes) {
+            let answer = answer?;
+            height = height.max(answer.height);
+            for (i, r) in at.iter().zip(answer.results) {
                 results[*i] = Some(r);
             }
         }
@@ -559,7 +556,7 @@ impl crate::seed::Committer for AtPeers {
             .collect::<Option<Vec<_>>>()
             .context("a peer answered for fewer events than it was sent")?;
         self.wait_for_height(height)?;
-        Ok(crate::seed::Committed { height, results })
+        Ok(Committed { height, results })
     }
 }
 

@@ -2,23 +2,27 @@
 //! one per organisation, on free loopback ports. The first organisations vote (three by
 //! default), the others replicate as learners. Each peer holds only its own
 //! organisation's custodial keys and tokens; `DIR/demo-credentials.json` lists every
-//! peer's URL and every actor's token with the URL of its own peer. Ctrl-C (or SIGTERM)
-//! stops every peer cleanly; running it again keeps the chain and picks new ports.
+//! peer's URL and every actor's token with the URL of its own peer. On a network this run
+//! creates, `up` then writes the demo history of `serve --demo` (unless `--no-seed`), each
+//! event posted at its organisation's own peer. Ctrl-C (or SIGTERM) stops every peer
+//! cleanly; running it again keeps the chain (and writes nothing) and picks new ports.
 
 use crate::config::{
     DataDir, EmrConfig, NetworkConfig, OrdererConfig, PeerConfig, StoreConfig, actor_key_file,
     write_key,
 };
 use crate::node::{modules, open_store};
+use crate::seed::Committed;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use fixtures::{PeerLayout, demo};
-use ledger::{Consortium, Ledger, PeerId};
+use fixtures::{Demo, PeerLayout, demo};
+use ledger::{ActorId, Consortium, Envelope, Ledger, PeerId, Signer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Arguments of `pedigree up`.
@@ -36,9 +40,13 @@ pub struct UpArgs {
     /// Run peers for the first N organisations only (default: all eight).
     #[arg(long)]
     pub peers: Option<usize>,
-    /// Create the data directories and stop, without starting the peers.
+    /// Create the data directories and stop, without starting the peers (nor writing
+    /// the demo history).
     #[arg(long)]
     pub init_only: bool,
+    /// Start a new network on an empty chain instead of writing the demo history.
+    #[arg(long)]
+    pub no_seed: bool,
 }
 
 /// `DIR/network.json`: the peers `up` made.
@@ -68,10 +76,17 @@ const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
 /// Runs `pedigree up`.
 pub fn run(args: UpArgs) -> Result<()> {
-    let network = if args.data_dir.join(NETWORK_FILE).exists() {
-        reuse(&args.data_dir)?
+    // Only a network this run creates gets the demo history: an existing one holds it
+    // already (or was started empty on purpose).
+    let (network, keys) = if args.data_dir.join(NETWORK_FILE).exists() {
+        println!(
+            "pedigree: starting the network in {} again; its chain is kept as it is",
+            args.data_dir.display()
+        );
+        (reuse(&args.data_dir)?, None)
     } else {
-        create(&args)?
+        let (network, keys) = create(&args)?;
+        (network, Some(keys))
     };
     write_credentials(&args.data_dir, &network)?;
     if args.init_only {
@@ -82,7 +97,8 @@ pub fn run(args: UpArgs) -> Result<()> {
         );
         return Ok(());
     }
-    start_all(&args.data_dir, &network)
+    let seed = keys.filter(|_| !args.no_seed);
+    start_all(&args.data_dir, &network, seed.as_ref())
 }
 
 fn free_ports(n: usize) -> Result<Vec<u16>> {
@@ -117,7 +133,8 @@ fn peer_config(peer: &PeerId, listen: &str, endpoints: &BTreeMap<PeerId, String>
     }
 }
 
-fn create(args: &UpArgs) -> Result<Network> {
+/// Lays out a new network; returns it and the demo keys (which sign the demo history).
+fn create(args: &UpArgs) -> Result<(Network, Demo)> {
     let count = args.peers.unwrap_or(8).clamp(1, 8);
     if args.voters == 0 || args.voters > count {
         bail!("--voters must be between 1 and the number of peers ({count})");
@@ -175,7 +192,7 @@ fn create(args: &UpArgs) -> Result<Network> {
     }
     let network = Network { peers };
     write_network(&args.data_dir, &network)?;
-    Ok(network)
+    Ok((network, d))
 }
 
 /// The consortium with one organisation left: whose tokens a peer issues.
@@ -253,7 +270,7 @@ fn write_credentials(root: &Path, network: &Network) -> Result<()> {
     Ok(())
 }
 
-fn start_all(root: &Path, network: &Network) -> Result<()> {
+fn start_all(root: &Path, network: &Network, seed: Option<&Demo>) -> Result<()> {
     let exe = std::env::current_exe().context("finding the pedigree binary")?;
     let mut children: Vec<(String, Child)> = Vec::new();
     for p in &network.peers {
@@ -293,6 +310,16 @@ fn start_all(root: &Path, network: &Network) -> Result<()> {
             p.url
         );
     }
+    if let Some(keys) = seed
+        && let Err(e) = write_history(network, keys)
+    {
+        stop_all(&mut children);
+        bail!(
+            "writing the demo history failed, so the peers were stopped: {e:#}. The network in {} \
+             may hold part of the history; remove the folder and run `pedigree up --demo` again",
+            root.display()
+        );
+    }
     println!(
         "pedigree: {} peers up; tokens and URLs in {}; Ctrl-C stops them all",
         children.len(),
@@ -304,6 +331,233 @@ fn start_all(root: &Path, network: &Network) -> Result<()> {
     println!("pedigree: stopping {} peers", children.len());
     stop_all(&mut children);
     Ok(())
+}
+
+/// How long `up` waits for a leader, and for every peer to catch up with a step.
+const NETWORK_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits for a leader, then writes the demo history at the peers.
+fn write_history(network: &Network, keys: &Demo) -> Result<()> {
+    let mut peers = AtPeers::new(network, keys);
+    let leader = peers.wait_for_leader()?;
+    println!("pedigree: {leader} leads; writing the demo history");
+    let events = crate::seed::write(&mut peers, |n, total, step, done| {
+        let events = done.results.len();
+        println!(
+            "pedigree: demo {n}/{total}: {} ({events} event{}, chain at height {})",
+            step.what,
+            if events == 1 { "" } else { "s" },
+            done.height
+        );
+    })?;
+    println!(
+        "pedigree: demo history written: {events} events, every peer at height {}",
+        peers.height
+    );
+    Ok(())
+}
+
+/// Commits the demo history over HTTP: each event is posted (`POST /events`) at the peer
+/// of its actor's organisation, or at the first peer when that organisation runs none
+/// (it forwards the events to the leader), and a step is done once every peer holds it,
+/// so the peer that admits the next step already knows what it builds on.
+struct AtPeers {
+    /// Each organisation's peer URL.
+    urls: BTreeMap<String, String>,
+    /// Every peer's URL, in member order.
+    all: Vec<String>,
+    signers: BTreeMap<ActorId, Arc<Signer>>,
+    agent: ureq::Agent,
+    /// The height every peer has reached.
+    height: u64,
+}
+
+impl AtPeers {
+    fn new(network: &Network, keys: &Demo) -> Self {
+        let signers = keys
+            .actor_keys
+            .keys()
+            .map(|a| (a.clone(), Arc::new(keys.signer(a.as_str()))))
+            .collect();
+        Self {
+            urls: network
+                .peers
+                .iter()
+                .map(|p| (p.org.clone(), p.url.clone()))
+                .collect(),
+            all: network.peers.iter().map(|p| p.url.clone()).collect(),
+            signers,
+            agent: ureq::AgentBuilder::new()
+                .timeout(crate::http::COMMIT_WAIT + Duration::from_secs(5))
+                .build(),
+            height: 0,
+        }
+    }
+
+    fn get(&self, url: &str) -> Option<serde_json::Value> {
+        self.agent.get(url).call().ok()?.into_json().ok()
+    }
+
+    /// Waits until every peer knows the leader (learners hear of it once they joined);
+    /// returns the leader's id.
+    fn wait_for_leader(&self) -> Result<String> {
+        let deadline = Instant::now() + NETWORK_WAIT;
+        loop {
+            let leaders: Vec<Option<String>> = self
+                .all
+                .iter()
+                .map(|u| {
+                    self.get(&format!("{u}/raft/status"))
+                        .and_then(|s| s["leader"].as_str().map(str::to_string))
+                })
+                .collect();
+            if let Some(Some(leader)) = leaders.first()
+                && leaders.iter().all(Option::is_some)
+            {
+                return Ok(leader.clone());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the peers did not agree on a leader within {} s",
+                    NETWORK_WAIT.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until every peer's chain is at `height` or above.
+    fn wait_for_height(&mut self, height: u64) -> Result<()> {
+        let deadline = Instant::now() + NETWORK_WAIT;
+        loop {
+            let heights: Vec<Option<u64>> = self
+                .all
+                .iter()
+                .map(|u| self.get(&format!("{u}/chain"))?["height"].as_u64())
+                .collect();
+            if heights.iter().all(|h| h.is_some_and(|h| h >= height)) {
+                self.height = height;
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "not every peer reached height {height} within {} s (heights: {heights:?})",
+                    NETWORK_WAIT.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Posts `events` to `url` and reads each one's outcome.
+    fn post(&self, url: &str, events: &[&Envelope]) -> Result<Committed> {
+        let body: Vec<serde_json::Value> = events.iter().map(|e| e.to_json_value()).collect();
+        let answer: serde_json::Value =
+            match self.agent.post(&format!("{url}/events")).send_json(body) {
+                Ok(r) => r.into_json().context("reading the answer")?,
+                Err(ureq::Error::Status(status, r)) => {
+                    let body: serde_json::Value = r.into_json().unwrap_or_default();
+                    let refused = body["events"].as_array().and_then(|all| {
+                        all.iter()
+                            .zip(events)
+                            .find(|(a, _)| a["status"] == "refused")
+                    });
+                    match refused {
+                        Some((a, e)) => bail!(
+                            "{url} refused the {} event of {}: {} {}",
+                            e.kind(),
+                            e.actor(),
+                            a["code"].as_str().unwrap_or("?"),
+                            a["message"].as_str().unwrap_or("")
+                        ),
+                        None => bail!(
+                            "{url} answered {status}: {} {}",
+                            body["code"].as_str().unwrap_or("?"),
+                            body["message"].as_str().unwrap_or("")
+                        ),
+                    }
+                }
+                Err(e) => bail!("posting to {url} failed: {e}"),
+            };
+        let outcomes = answer["events"]
+            .as_array()
+            .context("the answer lists no events")?;
+        let mut results = Vec::with_capacity(events.len());
+        for (a, e) in outcomes.iter().zip(events) {
+            match a["status"].as_str() {
+                Some("committed") => results.push((e.id(), None)),
+                Some("kept_refused") => results.push((
+                    e.id(),
+                    Some(a["code"].as_str().unwrap_or("REFUSED").to_string()),
+                )),
+                _ => bail!(
+                    "{url} did not commit the {} event of {}: {} {}",
+                    e.kind(),
+                    e.actor(),
+                    a["code"].as_str().unwrap_or("?"),
+                    a["message"].as_str().unwrap_or("")
+                ),
+            }
+        }
+        let height = answer["block_height"]
+            .as_u64()
+            .context("the answer names no block")?;
+        Ok(Committed { height, results })
+    }
+}
+
+impl crate::seed::Committer for AtPeers {
+    fn signer(&self, actor: &ActorId) -> Result<Arc<Signer>> {
+        self.signers
+            .get(actor)
+            .cloned()
+            .with_context(|| format!("the demo holds no key for {actor}"))
+    }
+
+    fn commit(&mut self, events: Vec<Envelope>) -> Result<Committed> {
+        // One request per peer, all at once: a step's events do not depend on each other.
+        let mut by_peer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            let url = self
+                .urls
+                .get(e.org().as_str())
+                .or(self.all.first())
+                .context("the network has no peer")?;
+            by_peer.entry(url).or_default().push(i);
+        }
+        let this = &*self;
+        let answers = std::thread::scope(|s| {
+            let handles: Vec<_> = by_peer
+                .iter()
+                .map(|(url, at)| {
+                    let batch: Vec<&Envelope> = at.iter().map(|i| &events[*i]).collect();
+                    s.spawn(move || this.post(url, &batch))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a poster panicked")))
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut results = vec![None; events.len()];
+        let mut height = 0;
+        for ((_, at), answer) in by_peer.iter().zip(answers) {
+            let answer = answer?;
+            height = height.max(answer.height);
+            for (i, r) in at.iter().zip(answer.results) {
+                results[*i] = Some(r);
+            }
+        }
+        let results = results
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .context("a peer answered for fewer events than it was sent")?;
+        self.wait_for_height(height)?;
+        Ok(Committed { height, results })
+    }
 }
 
 fn wait_for_signal() -> Result<()> {

@@ -98,7 +98,7 @@ pub fn run(args: UpArgs) -> Result<()> {
         return Ok(());
     }
     let seed = keys.filter(|_| !args.no_seed);
-    start_all(&args.data_dir, &network, seed.as_ref())
+    start_all(&args.data_dir, &network, seed)
 }
 
 fn free_ports(n: usize) -> Result<Vec<u16>> {
@@ -270,10 +270,28 @@ fn write_credentials(root: &Path, network: &Network) -> Result<()> {
     Ok(())
 }
 
-fn start_all(root: &Path, network: &Network, seed: Option<&Demo>) -> Result<()> {
+/// What wakes `up` while its peers run.
+enum Wake {
+    /// Ctrl-C or SIGTERM (or the handler could not be installed).
+    Signal(Result<()>),
+    /// Writing the demo history ended.
+    Seeded(Result<()>),
+}
+
+fn start_all(root: &Path, network: &Network, seed: Option<Demo>) -> Result<()> {
+    // Listen for Ctrl-C and SIGTERM from the start: a stop asked for while peers start or
+    // the history is written still stops every peer.
+    let (wake_tx, wake) = std::sync::mpsc::channel::<Wake>();
+    let signal = wake_tx.clone();
+    std::thread::spawn(move || drop(signal.send(Wake::Signal(wait_for_signal()))));
     let exe = std::env::current_exe().context("finding the pedigree binary")?;
     let mut children: Vec<(String, Child)> = Vec::new();
     for p in &network.peers {
+        if let Ok(Wake::Signal(asked)) = wake.try_recv() {
+            println!("pedigree: stopping {} peers", children.len());
+            stop_all(&mut children);
+            return asked;
+        }
         let dir = root.join(&p.dir);
         let log = std::fs::File::create(dir.join("peer.log")).context("creating peer.log")?;
         let mut child = Command::new(&exe)
@@ -310,15 +328,30 @@ fn start_all(root: &Path, network: &Network, seed: Option<&Demo>) -> Result<()> 
             p.url
         );
     }
-    if let Some(keys) = seed
-        && let Err(e) = write_history(network, keys)
-    {
-        stop_all(&mut children);
-        bail!(
-            "writing the demo history failed, so the peers were stopped: {e:#}. The network in {} \
-             may hold part of the history; remove the folder and run `pedigree up --demo` again",
-            root.display()
-        );
+    if let Some(keys) = seed {
+        // On a thread of its own, so that a signal meanwhile is answered at once.
+        let (seeded, network) = (wake_tx.clone(), network.clone());
+        std::thread::spawn(move || drop(seeded.send(Wake::Seeded(write_history(&network, &keys)))));
+        match wake.recv() {
+            Ok(Wake::Seeded(Ok(()))) => {}
+            Ok(Wake::Seeded(Err(e))) => {
+                stop_all(&mut children);
+                bail!(
+                    "writing the demo history failed, so the peers were stopped: {e:#}. The network in {} \
+                     may hold part of the history; remove the folder and run `pedigree up --demo` again",
+                    root.display()
+                );
+            }
+            Ok(Wake::Signal(asked)) => {
+                println!(
+                    "pedigree: stopping {} peers while the demo history was being written",
+                    children.len()
+                );
+                stop_all(&mut children);
+                return asked;
+            }
+            Err(_) => unreachable!("this function holds a sender"),
+        }
     }
     println!(
         "pedigree: {} peers up; tokens and URLs in {}; Ctrl-C stops them all",
@@ -327,10 +360,16 @@ fn start_all(root: &Path, network: &Network, seed: Option<&Demo>) -> Result<()> 
     );
     use std::io::Write;
     std::io::stdout().flush().ok();
-    wait_for_signal()?;
+    let asked = loop {
+        match wake.recv() {
+            Ok(Wake::Signal(asked)) => break asked,
+            Ok(Wake::Seeded(_)) => {}
+            Err(_) => unreachable!("this function holds a sender"),
+        }
+    };
     println!("pedigree: stopping {} peers", children.len());
     stop_all(&mut children);
-    Ok(())
+    asked
 }
 
 /// How long `up` waits for a leader, and for every peer to catch up with a step.

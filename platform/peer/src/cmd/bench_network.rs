@@ -34,6 +34,11 @@ pub struct NetworkArgs {
     /// Client threads (each signs as its own actor).
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
+    /// Offer this many events per second in all (each client paces its batches) instead
+    /// of as many as the peers take: commit latency at a load they sustain. Latency is
+    /// then counted from when a batch was due, so a client running late counts its wait.
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 /// The demo actors the clients sign as.
@@ -196,9 +201,15 @@ fn sign(args: &NetworkArgs) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// Every client posts its batches to its URL; returns events/s, p50 and p99 in ms.
-fn phase(urls: &[String], work: &[Vec<Value>], batch: usize) -> Value {
+/// Every client posts its batches to its URL (paced to `rate` events/s in all, when
+/// given); returns events/s, p50 and p99 in ms.
+fn phase(urls: &[String], work: &[Vec<Value>], batch: usize, rate: Option<f64>) -> Value {
     let start = Instant::now();
+    let batch = batch.max(1);
+    // Each client's time between batches.
+    let every = rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64((batch * work.len()) as f64 / r));
     let handles: Vec<_> = work
         .iter()
         .enumerate()
@@ -212,8 +223,15 @@ fn phase(urls: &[String], work: &[Vec<Value>], batch: usize) -> Value {
                 let mut latencies = Vec::new();
                 let mut committed = 0usize;
                 let mut failed = 0usize;
-                for chunk in events.chunks(batch.max(1)) {
-                    let t = Instant::now();
+                for (k, chunk) in events.chunks(batch).enumerate() {
+                    let t = match every {
+                        Some(every) => {
+                            let due = start + every * k as u32;
+                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     match agent.post(&url).send_json(Value::Array(chunk.to_vec())) {
                         Ok(_) => {
                             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -227,16 +245,29 @@ fn phase(urls: &[String], work: &[Vec<Value>], batch: usize) -> Value {
         })
         .collect();
     let mut latencies = Vec::new();
+    let mut by_peer: Vec<Vec<f64>> = vec![Vec::new(); urls.len()];
     let (mut committed, mut failed) = (0, 0);
-    for h in handles {
-        let (l, c, f) = h.join().unwrap_or_default();
+    for (c, h) in handles.into_iter().enumerate() {
+        let (l, n, f) = h.join().unwrap_or_default();
+        by_peer[c % urls.len()].extend(&l);
         latencies.extend(l);
-        committed += c;
+        committed += n;
         failed += f;
     }
     let seconds = start.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
+    // Per peer asked: the leader answers once it has applied; another peer once it has
+    // heard the block is committed and applied it too.
+    let per_peer: Vec<Value> = urls
+        .iter()
+        .zip(&mut by_peer)
+        .map(|(url, l)| {
+            l.sort_by(f64::total_cmp);
+            json!({"url": url, "commit_ms_p50": percentile(l, 0.50), "commit_ms_p99": percentile(l, 0.99)})
+        })
+        .collect();
     json!({
+        "commit_ms_by_peer": per_peer,
         "events_committed": committed,
         "events_failed": failed,
         "seconds": seconds,
@@ -264,7 +295,7 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
         &single_dir,
     )?;
     let before = single.cpu_seconds();
-    let mut solo = phase(std::slice::from_ref(&url), work, args.batch);
+    let mut solo = phase(std::slice::from_ref(&url), work, args.batch, args.rate);
     let solo_cpu = single.cpu_seconds() - before;
     solo["cpu_seconds"] = json!(solo_cpu);
     drop(single);
@@ -272,7 +303,7 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
     let (procs, peers_at) = start_network(peers, &tmp.join("network"))?;
     let urls: Vec<String> = peers_at.into_iter().map(|(_, url)| url).collect();
     let before: Vec<f64> = procs.iter().map(Proc::cpu_seconds).collect();
-    let mut replicated = phase(&urls, work, args.batch);
+    let mut replicated = phase(&urls, work, args.batch, args.rate);
     let per_peer: Vec<f64> = procs
         .iter()
         .zip(&before)
@@ -299,6 +330,7 @@ fn measure(args: &NetworkArgs, peers: usize, work: &[Vec<Value>], tmp: &Path) ->
             "voters": 3,
             "clients": work.len(),
             "batch": args.batch,
+            "offered_events_per_second": args.rate,
             "single_peer": solo,
             "replicated": replicated,
             "replicated_over_single": ratio,

@@ -353,10 +353,23 @@ fn a_new_organisations_peer_joins_refuses_forged_blocks_and_catches_up_after_a_s
         dir: dir.clone(),
         voter: false,
     });
-    // Started before the consortium lists it: it waits, and does not listen yet.
+    // Started before the consortium lists it: it waits, says why, and does not listen.
     let listening = net.spawn(new);
-    std::thread::sleep(Duration::from_millis(1500));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !net
+        .log(new)
+        .contains("waiting for a governor's add_peer event")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no wait logged:\n{}",
+            net.log(new)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(listening.try_recv().is_err(), "{}", net.log(new));
+    assert!(net.log(new).contains("UNKNOWN_PEER"), "{}", net.log(new));
+    net.stop(new);
 
     // A governor's admin adds it, signing on their own machine.
     let admin_key = root.join("admin.pem");
@@ -390,7 +403,10 @@ fn a_new_organisations_peer_joins_refuses_forged_blocks_and_catches_up_after_a_s
     );
     let receipt: Value = serde_json::from_slice(&added.stdout).unwrap();
     let added_at = receipt["block_height"].as_u64().unwrap();
-    net.wait_listening(new, listening);
+    // Once every peer holds the change, it starts again; it asks the peers in the
+    // config's order, so the two tampered ones first.
+    net.converge(added_at);
+    net.run(new);
     net.converge(added_at);
 
     // It took no forged block: its chain is the honest one, and it named both forgers.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long one attempt asks the peers before it is logged and tried again.
-const ATTEMPT: Duration = Duration::from_secs(5);
+const ATTEMPT: Duration = Duration::from_secs(2);
 /// How often "still waiting" is logged while nothing changes.
 const REMIND_EVERY: Duration = Duration::from_secs(30);
 

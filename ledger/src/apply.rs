@@ -293,8 +293,7 @@ fn apply_event(
     // The nonce is consumed by inclusion, whatever the module decides.
     let nonce_key = nonce_key(event.actor().as_str());
     let last = {
-        let k = (CORE.to_string(), nonce_key.clone());
-        match writes.get(&k) {
+        match crate::state::lookup(writes, CORE, &nonce_key) {
             Some(v) => v.as_deref().map(read_nonce),
             None => match base.state_get(CORE, &nonce_key) {
                 Ok(v) => v.as_deref().map(read_nonce),

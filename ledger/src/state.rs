@@ -7,7 +7,9 @@ use crate::config::{Consortium, Directory};
 use crate::store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::borrow::Borrow;
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -51,25 +53,82 @@ impl MemState {
     }
 }
 
+/// A (module, key) pair as the write layers order them, so a lookup can borrow the
+/// caller's module name and key instead of building an owned pair first (every state read
+/// of every event goes through those layers).
+trait ModuleKey {
+    fn module(&self) -> &str;
+    fn key(&self) -> &[u8];
+}
+
+impl ModuleKey for (String, Vec<u8>) {
+    fn module(&self) -> &str {
+        &self.0
+    }
+    fn key(&self) -> &[u8] {
+        &self.1
+    }
+}
+
+impl ModuleKey for (&str, &[u8]) {
+    fn module(&self) -> &str {
+        self.0
+    }
+    fn key(&self) -> &[u8] {
+        self.1
+    }
+}
+
+impl<'a> Borrow<dyn ModuleKey + 'a> for (String, Vec<u8>) {
+    fn borrow(&self) -> &(dyn ModuleKey + 'a) {
+        self
+    }
+}
+
+// The tuple's own order (module, then key, both bytewise), as `Borrow` requires.
+impl Ord for dyn ModuleKey + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.module(), self.key()).cmp(&(other.module(), other.key()))
+    }
+}
+
+impl PartialOrd for dyn ModuleKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn ModuleKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for dyn ModuleKey + '_ {}
+
+/// The value `map` holds under (`module`, `key`), looked up without copying either.
+pub(crate) fn lookup<'m, V>(
+    map: &'m BTreeMap<(String, Vec<u8>), V>,
+    module: &str,
+    key: &[u8],
+) -> Option<&'m V> {
+    map.get(&(module, key) as &dyn ModuleKey)
+}
+
 fn prefix_range<'a, V>(
     map: &'a BTreeMap<(String, Vec<u8>), V>,
-    module: &str,
-    prefix: &[u8],
+    module: &'a str,
+    prefix: &'a [u8],
 ) -> impl Iterator<Item = (&'a Vec<u8>, &'a V)> + 'a {
-    let start = (module.to_string(), prefix.to_vec());
-    let module = module.to_string();
-    let prefix = prefix.to_vec();
-    map.range((Bound::Included(start), Bound::Unbounded))
-        .take_while(move |((m, k), _)| *m == module && k.starts_with(&prefix))
+    let start = (module, prefix);
+    map.range::<dyn ModuleKey, _>((Bound::Included(&start as &dyn ModuleKey), Bound::Unbounded))
+        .take_while(move |((m, k), _)| m == module && k.starts_with(prefix))
         .map(|((_, k), v)| (k, v))
 }
 
 impl StateSource for MemState {
     fn state_get(&self, module: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .entries
-            .get(&(module.to_string(), key.to_vec()))
-            .cloned())
+        Ok(lookup(&self.entries, module, key).cloned())
     }
 
     fn state_scan(&self, module: &str, prefix: &[u8], limit: usize) -> Result<Entries, StoreError> {
@@ -181,8 +240,13 @@ impl<'a> StateTx<'a> {
 
     /// Sets `key` to `value`.
     pub fn put(&mut self, key: &[u8], value: Vec<u8>) {
+        self.put_owned(key.to_vec(), value);
+    }
+
+    /// [`StateTx::put`] with a key built for the write, taken without a copy.
+    pub fn put_owned(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.event
-            .insert((self.module.to_string(), key.to_vec()), Some(value));
+            .insert((self.module.to_string(), key), Some(value));
     }
 
     /// Sets `key` to the JSON form of `value`.
@@ -195,8 +259,12 @@ impl<'a> StateTx<'a> {
 
     /// Removes `key`.
     pub fn delete(&mut self, key: &[u8]) {
-        self.event
-            .insert((self.module.to_string(), key.to_vec()), None);
+        self.delete_owned(key.to_vec());
+    }
+
+    /// [`StateTx::delete`] with a key built for the write, taken without a copy.
+    pub fn delete_owned(&mut self, key: Vec<u8>) {
+        self.event.insert((self.module.to_string(), key), None);
     }
 
     /// The event's writes, for the caller to merge into the block when apply succeeded.
@@ -212,11 +280,10 @@ impl<'a> StateTx<'a> {
     }
 
     fn layered_get(&self, module: &str, key: &[u8]) -> Option<Vec<u8>> {
-        let k = (module.to_string(), key.to_vec());
-        if let Some(v) = self.event.get(&k) {
+        if let Some(v) = lookup(&self.event, module, key) {
             return v.clone();
         }
-        if let Some(v) = self.block.get(&k) {
+        if let Some(v) = lookup(self.block, module, key) {
             return v.clone();
         }
         match self.base.state_get(module, key) {
@@ -252,6 +319,10 @@ impl StateView for StateTx<'_> {
                 Vec::new()
             }
         };
+        if hidden == 0 {
+            // nothing written over the range: the base's answer is the answer
+            return base;
+        }
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
             base.into_iter().map(|(k, v)| (k, Some(v))).collect();
         for (k, v) in prefix_range(self.block, module, prefix) {

@@ -41,6 +41,19 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The identifier from text its checked constructor returned before, taken
+            /// as it is: for values a program reads back from data it wrote itself after
+            /// checking them (its own stored state), where checking again costs more than
+            /// the lookup. Text from anywhere else goes through the checked constructor.
+            pub fn from_checked(s: &str) -> Self {
+                debug_assert!(
+                    s.parse::<$name>().is_ok_and(|v| v.0 == s),
+                    "{s:?} is not a checked {}",
+                    stringify!($name)
+                );
+                $name(s.to_owned())
+            }
         }
 
         impl fmt::Display for $name {
@@ -284,6 +297,27 @@ mod tests {
             Gtin::new("123").unwrap_err().code(),
             codes::INVALID_IDENTIFIER
         );
+    }
+
+    #[test]
+    fn checked_text_reads_back_as_the_checked_value() {
+        let g = Gtin::new("4006381333931").unwrap();
+        assert_eq!(Gtin::from_checked(g.as_str()), g);
+        let s = Sscc::new("006141410000000005").unwrap();
+        assert_eq!(Sscc::from_checked(s.as_str()), s);
+        assert_eq!(
+            Serial::from_checked("A(B)/1"),
+            Serial::new("A(B)/1").unwrap()
+        );
+        assert_eq!(Lot::from_checked("L-1"), Lot::new("L-1").unwrap());
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "not a checked Gtin")]
+    fn unchecked_text_is_caught_in_debug_builds() {
+        // the un-normalised form of a valid GTIN was never what `new` returned
+        let _ = Gtin::from_checked("4006381333931");
     }
 
     #[test]

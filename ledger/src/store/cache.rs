@@ -16,12 +16,31 @@ const CAPACITY: usize = 200_000;
 
 type Key = (String, Vec<u8>);
 
+type Entries = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
 #[derive(Default)]
 struct Inner {
     generation: u64,
-    /// By module, then key: a lookup borrows both and allocates nothing.
-    entries: HashMap<String, HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// By module (a handful, found by comparing names: cheaper than hashing one), then
+    /// key: a lookup borrows both and allocates nothing.
+    entries: Vec<(String, Entries)>,
     len: usize,
+}
+
+impl Inner {
+    fn module(&self, module: &str) -> Option<&Entries> {
+        self.entries
+            .iter()
+            .find(|(m, _)| m == module)
+            .map(|(_, e)| e)
+    }
+
+    fn module_mut(&mut self, module: &str) -> Option<&mut Entries> {
+        self.entries
+            .iter_mut()
+            .find(|(m, _)| m == module)
+            .map(|(_, e)| e)
+    }
 }
 
 /// Committed values (or their absence) by (module, key).
@@ -42,7 +61,7 @@ impl StateCache {
     /// Looks `module`/`key` up.
     pub fn get(&self, module: &str, key: &[u8]) -> Lookup {
         let inner = self.inner.lock();
-        match inner.entries.get(module).and_then(|m| m.get(key)) {
+        match inner.module(module).and_then(|m| m.get(key)) {
             Some(v) => Lookup::Hit(v.clone()),
             None => Lookup::Miss(inner.generation),
         }
@@ -59,11 +78,16 @@ impl StateCache {
             inner.entries.clear();
             inner.len = 0;
         }
-        // a miss already cost a database read; the module name's copy is nothing beside it
-        let fresh = inner
-            .entries
-            .entry(module.to_string())
-            .or_default()
+        let at = match inner.entries.iter().position(|(m, _)| m == module) {
+            Some(at) => at,
+            None => {
+                // a miss already cost a database read; the module name's copy is nothing
+                inner.entries.push((module.to_string(), HashMap::new()));
+                inner.entries.len() - 1
+            }
+        };
+        let fresh = inner.entries[at]
+            .1
             .insert(key.to_vec(), value.clone())
             .is_none();
         inner.len += usize::from(fresh);
@@ -75,8 +99,7 @@ impl StateCache {
         inner.generation += 1;
         for ((module, key), v) in writes {
             if let Some(slot) = inner
-                .entries
-                .get_mut(module.as_str())
+                .module_mut(module)
                 .and_then(|m| m.get_mut(key.as_slice()))
             {
                 slot.clone_from(v);

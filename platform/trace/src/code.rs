@@ -86,6 +86,24 @@ impl Code {
     }
 }
 
+impl Code {
+    /// Reads back the text form this module wrote into its own state (keys and records),
+    /// which [`FromStr`] accepted before it was written, without checking the identifiers
+    /// again; `None` when the text is not of that form. Scans and payloads never come
+    /// through here.
+    pub(crate) fn from_stored(s: &str) -> Option<Self> {
+        if let Some(rest) = s.strip_prefix("(00)") {
+            return Some(Self::Container(Sscc::from_checked(rest)));
+        }
+        let rest = s.strip_prefix("(01)")?;
+        let serial = rest.get(14..)?.strip_prefix("(21)")?;
+        Some(Self::Item {
+            gtin: Gtin::from_checked(rest.get(..14)?),
+            serial: Serial::from_checked(serial),
+        })
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -135,8 +153,18 @@ impl Serialize for Code {
 
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        /// Reads the text where it lies (a payload's JSON value) instead of copying it first.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Code;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Code, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 
@@ -239,6 +267,15 @@ mod tests {
             let mut pushed = Vec::new();
             code.push_to(&mut pushed);
             assert_eq!(pushed, code.to_string().into_bytes());
+            assert_eq!(Code::from_stored(&code.to_string()).as_ref(), Some(code));
+        }
+        for cut in [
+            "(01)00614141100019",
+            "(01)006141411000",
+            "(02)006141410000000005",
+            "",
+        ] {
+            assert_eq!(Code::from_stored(cut), None, "{cut}");
         }
         for bad in [
             "(01)614141100019(21)A",

@@ -41,7 +41,6 @@ pub(crate) fn reject(code: &'static str, message: impl Into<String>) -> Rejectio
 }
 
 fn run(t: &mut impl Tables, event: &Envelope, ctx: &BlockCtx) -> Result<Effects, Rejection> {
-    let t = &mut state::Memo::new(t);
     let (parsed, imported) = TraceEvent::parse_imported(event.kind(), event.payload())?;
     // A duplicate is named as such before any rule could refuse it for another reason.
     if let Some(hash) = &imported
@@ -219,26 +218,18 @@ pub(crate) fn hazards(
     if quarantine && r.quarantined {
         return Err(reject(QUARANTINED, format!("{code} is quarantined")));
     }
-    let mut all = vec![(code.clone(), r.unit.clone())];
-    for d in state::descendants(t, code) {
-        if let Some(u) = state::unit(t, &d) {
-            all.push((d, u));
-        }
-    }
-    for (c, u) in &all {
+    // The unit itself, then what is inside it, in that order; the first fault is named.
+    let mut recalls = state::RecallCheck::default();
+    let mut one = |c: &Code, u: &state::Unit| -> Result<(), Rejection> {
         if quarantine && u.quarantined {
             return Err(reject(QUARANTINED, format!("{c} in {code} is quarantined")));
         }
-        if u.expiry
-            .as_ref()
-            .is_some_and(|e| state::expired(e, cx.time))
+        if let Some(e) = &u.expiry
+            && state::expired(e, cx.time)
         {
-            return Err(reject(
-                EXPIRED,
-                format!("{c} expired on {}", u.expiry.unwrap()),
-            ));
+            return Err(reject(EXPIRED, format!("{c} expired on {e}")));
         }
-        if !state::recalls_of(t, c, u.lot.as_ref()).is_empty() {
+        if recalls.covers(t, c, u.lot.as_ref()) {
             let owner = c
                 .gtin()
                 .and_then(|g| t.get_json::<state::Product>(&state::product_key(g)));
@@ -247,6 +238,15 @@ pub(crate) fn hazards(
                     RECALLED,
                     format!("{c} is under recall; it may only go back to its brand owner"),
                 ));
+            }
+        }
+        Ok(())
+    };
+    one(code, &r.unit)?;
+    if code.is_container() {
+        for d in state::descendants(t, code) {
+            if let Some(u) = state::unit(t, &d) {
+                one(&d, &u)?;
             }
         }
     }

@@ -25,7 +25,6 @@ use crate::events::{Reason, RecallAction, RecallClass, RecallDepth};
 use ledger::{Consortium, EventId, OrgId, StateTx, StateView};
 use scanners::{Expiry, Gln, Gtin, Lot, Serial, Sscc};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -228,7 +227,15 @@ pub struct RecallUnit {
 // ---- keys ----
 
 fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut k = prefix.to_vec();
+    key_and_room(prefix, parts, 0)
+}
+
+/// [`key`] with room for `more` bytes appended after it: keys are built for every unit an
+/// event touches, and growing them as they are written cost more than the lookups.
+fn key_and_room(prefix: &[u8], parts: &[&[u8]], more: usize) -> Vec<u8> {
+    let len = prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>() + more;
+    let mut k = Vec::with_capacity(len);
+    k.extend_from_slice(prefix);
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             k.push(0);
@@ -238,9 +245,12 @@ fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
+/// Room for a code's text form: `(01)` + 14 digits + `(21)` + a serial of at most 20.
+const CODE_ROOM: usize = 42;
+
 /// `prefix` then the code's text form.
 fn prefixed(prefix: &[u8], code: &Code) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 48);
+    let mut k = Vec::with_capacity(prefix.len() + CODE_ROOM);
     k.extend_from_slice(prefix);
     code.push_to(&mut k);
     k
@@ -256,9 +266,10 @@ pub fn unit_key(code: &Code) -> Vec<u8> {
 }
 /// `l/<gtin>\0<lot>\0` (prefix) and with the serial.
 pub fn lot_key(gtin: &Gtin, lot: &Lot, serial: Option<&Serial>) -> Vec<u8> {
-    let mut k = key(
+    let mut k = key_and_room(
         b"l/",
         &[gtin.as_str().as_bytes(), lot.as_str().as_bytes(), b""],
+        serial.map_or(0, |s| s.as_str().len()),
     );
     if let Some(s) = serial {
         k.extend_from_slice(s.as_str().as_bytes());
@@ -271,7 +282,11 @@ pub fn lot_expiry_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
 }
 /// `c/<sscc>\0` (prefix) and with the child.
 pub fn child_key(parent: &Sscc, child: Option<&Code>) -> Vec<u8> {
-    let mut k = key(b"c/", &[parent.as_str().as_bytes(), b""]);
+    let mut k = key_and_room(
+        b"c/",
+        &[parent.as_str().as_bytes(), b""],
+        child.map_or(0, |_| CODE_ROOM),
+    );
     if let Some(c) = child {
         c.push_to(&mut k);
     }
@@ -287,7 +302,11 @@ pub fn recall_key(id: &EventId) -> Vec<u8> {
 }
 /// `ru/<recall>\0` (prefix) and with the code.
 pub fn recall_unit_key(recall: &EventId, code: Option<&Code>) -> Vec<u8> {
-    let mut k = key(b"ru/", &[recall.as_bytes(), b""]);
+    let mut k = key_and_room(
+        b"ru/",
+        &[recall.as_bytes(), b""],
+        code.map_or(0, |_| CODE_ROOM),
+    );
     if let Some(c) = code {
         c.push_to(&mut k);
     }
@@ -340,10 +359,10 @@ pub trait Tables {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
     /// Entries under `prefix`, in key order, at most `limit`.
     fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)>;
-    /// Sets `key`.
-    fn put(&mut self, key: &[u8], value: Vec<u8>);
+    /// Sets `key` (taken whole: keys are built for the write).
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     /// Removes `key`.
-    fn delete(&mut self, key: &[u8]);
+    fn delete(&mut self, key: Vec<u8>);
     /// The consortium config in force.
     fn consortium(&self) -> &Consortium;
 
@@ -361,7 +380,7 @@ pub trait Tables {
         Self: Sized,
     {
         self.put(
-            key,
+            key.to_vec(),
             serde_json::to_vec(value).expect("state values serialise"),
         );
     }
@@ -374,11 +393,11 @@ impl Tables for StateTx<'_> {
     fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         StateView::scan(self, prefix, limit)
     }
-    fn put(&mut self, key: &[u8], value: Vec<u8>) {
-        StateTx::put(self, key, value);
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        StateTx::put_owned(self, key, value);
     }
-    fn delete(&mut self, key: &[u8]) {
-        StateTx::delete(self, key);
+    fn delete(&mut self, key: Vec<u8>) {
+        StateTx::delete_owned(self, key);
     }
     fn consortium(&self) -> &Consortium {
         StateView::consortium(self)
@@ -414,6 +433,9 @@ impl Tables for Scratch<'_> {
             .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
             .collect();
+        if mine.is_empty() {
+            return self.view.scan(prefix, limit);
+        }
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
             .view
             .scan(prefix, limit.saturating_add(mine.len()))
@@ -429,75 +451,14 @@ impl Tables for Scratch<'_> {
             .take(limit)
             .collect()
     }
-    fn put(&mut self, key: &[u8], value: Vec<u8>) {
-        self.writes.insert(key.to_vec(), Some(value));
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
     }
-    fn delete(&mut self, key: &[u8]) {
-        self.writes.insert(key.to_vec(), None);
+    fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
     }
     fn consortium(&self) -> &Consortium {
         self.view.consortium()
-    }
-}
-
-/// One event's reads remembered, its writes passed through (and remembered): the rules
-/// read some keys many times in one event (a lot's recalls for every unit of a case, the
-/// product of every serial), and each read of the store costs a query.
-pub struct Memo<'t, T: Tables> {
-    inner: &'t mut T,
-    gets: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
-    scans: RefCell<BTreeMap<(Vec<u8>, usize), Entries>>,
-}
-
-/// Key-value entries, in key order.
-type Entries = Vec<(Vec<u8>, Vec<u8>)>;
-
-impl<'t, T: Tables> Memo<'t, T> {
-    /// Nothing remembered yet, over `inner`.
-    pub fn new(inner: &'t mut T) -> Self {
-        Self {
-            inner,
-            gets: RefCell::default(),
-            scans: RefCell::default(),
-        }
-    }
-
-    fn wrote(&mut self, key: &[u8], value: Option<Vec<u8>>) {
-        self.scans
-            .get_mut()
-            .retain(|(prefix, _), _| !key.starts_with(prefix));
-        self.gets.get_mut().insert(key.to_vec(), value);
-    }
-}
-
-impl<T: Tables> Tables for Memo<'_, T> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(v) = self.gets.borrow().get(key) {
-            return v.clone();
-        }
-        let v = self.inner.get(key);
-        self.gets.borrow_mut().insert(key.to_vec(), v.clone());
-        v
-    }
-    fn scan(&self, prefix: &[u8], limit: usize) -> Entries {
-        let at = (prefix.to_vec(), limit);
-        if let Some(v) = self.scans.borrow().get(&at) {
-            return v.clone();
-        }
-        let v = self.inner.scan(prefix, limit);
-        self.scans.borrow_mut().insert(at, v.clone());
-        v
-    }
-    fn put(&mut self, key: &[u8], value: Vec<u8>) {
-        self.wrote(key, Some(value.clone()));
-        self.inner.put(key, value);
-    }
-    fn delete(&mut self, key: &[u8]) {
-        self.wrote(key, None);
-        self.inner.delete(key);
-    }
-    fn consortium(&self) -> &Consortium {
-        self.inner.consortium()
     }
 }
 
@@ -511,10 +472,10 @@ impl Tables for ReadOnly<'_> {
     fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.0.scan(prefix, limit)
     }
-    fn put(&mut self, _: &[u8], _: Vec<u8>) {
+    fn put(&mut self, _: Vec<u8>, _: Vec<u8>) {
         unreachable!("queries never write")
     }
-    fn delete(&mut self, _: &[u8]) {
+    fn delete(&mut self, _: Vec<u8>) {
         unreachable!("queries never write")
     }
     fn consortium(&self) -> &Consortium {
@@ -533,25 +494,26 @@ pub fn unit(t: &impl Tables, code: &Code) -> Option<Unit> {
 
 /// Sets the unit's record (stored in the compact form of [`crate::stored`]).
 pub fn put_unit(t: &mut impl Tables, code: &Code, unit: &Unit) {
-    t.put(&unit_key(code), crate::stored::encode(unit));
+    t.put(unit_key(code), crate::stored::encode(unit));
 }
 
 /// The unit with its effective holder, status and quarantine.
 pub fn resolve(t: &impl Tables, code: &Code) -> Option<Resolved> {
     let own = unit(t, code)?;
     let mut quarantined = own.quarantined;
-    let mut root = code.clone();
-    let mut top = own.clone();
+    // the outermost container found so far, when the unit is packed
+    let mut outer: Option<(Code, Unit)> = None;
     for _ in 0..MAX_DEPTH {
-        let Some(parent) = top.parent.clone() else {
+        let above = outer.as_ref().map_or(&own, |(_, u)| u);
+        let Some(parent) = above.parent.clone() else {
             break;
         };
         let p = Code::Container(parent);
         let Some(next) = unit(t, &p) else { break };
         quarantined |= next.quarantined;
-        root = p;
-        top = next;
+        outer = Some((p, next));
     }
+    let (root, top) = outer.unwrap_or_else(|| (code.clone(), own.clone()));
     Some(Resolved {
         unit: own,
         root,
@@ -563,9 +525,10 @@ pub fn resolve(t: &impl Tables, code: &Code) -> Option<Resolved> {
 /// The direct children of a container.
 pub fn children(t: &impl Tables, parent: &Sscc) -> Vec<Code> {
     let prefix = child_key(parent, None);
+    // the keys are this module's own writes of codes it had checked (see `Code::from_stored`)
     t.scan(&prefix, usize::MAX)
         .into_iter()
-        .filter_map(|(k, _)| std::str::from_utf8(&k[prefix.len()..]).ok()?.parse().ok())
+        .filter_map(|(k, _)| Code::from_stored(std::str::from_utf8(&k[prefix.len()..]).ok()?))
         .collect()
 }
 
@@ -641,6 +604,51 @@ pub fn dispensed_key(code: &Code) -> Vec<u8> {
 pub fn dispensed(t: &impl Tables, code: &Code) -> Option<DispenseRecord> {
     t.get(&dispensed_key(code))
         .and_then(|b| DispenseRecord::decode(&b))
+}
+
+/// Whether units are under recall (by lot or by serial): [`recalls_of`] without reading
+/// the ids, for the check every moved unit goes through. What a GTIN or a lot answered is
+/// remembered, since the units of one case share them.
+#[derive(Default)]
+pub struct RecallCheck {
+    /// GTINs asked about, and whether some recall of theirs names serials.
+    gtins: Vec<(Gtin, bool)>,
+    /// Lots asked about, and whether they are recalled.
+    lots: Vec<(Gtin, Lot, bool)>,
+}
+
+fn has_ids(t: &impl Tables, key: &[u8]) -> bool {
+    t.get_json::<Vec<EventId>>(key)
+        .is_some_and(|ids| !ids.is_empty())
+}
+
+impl RecallCheck {
+    /// True when some recall covers the item.
+    pub fn covers(&mut self, t: &impl Tables, code: &Code, lot: Option<&Lot>) -> bool {
+        let (Some(gtin), Some(serial)) = (code.gtin(), code.serial()) else {
+            return false;
+        };
+        let by_serial = match self.gtins.iter().find(|(g, _)| g == gtin) {
+            Some(&(_, known)) => known,
+            None => {
+                let some = t.get(&serial_recalls_key(gtin)).is_some();
+                self.gtins.push((gtin.clone(), some));
+                some
+            }
+        };
+        if by_serial && has_ids(t, &recalled_serial_key(gtin, serial)) {
+            return true;
+        }
+        let Some(lot) = lot else { return false };
+        match self.lots.iter().find(|(g, l, _)| g == gtin && l == lot) {
+            Some(&(_, _, known)) => known,
+            None => {
+                let recalled = has_ids(t, &recalled_lot_key(gtin, lot));
+                self.lots.push((gtin.clone(), lot.clone(), recalled));
+                recalled
+            }
+        }
+    }
 }
 
 /// Recall ids that cover the item (by lot or by serial).

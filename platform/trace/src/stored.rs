@@ -59,13 +59,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Unit> {
             let flags = r.byte()?;
             let holder = OrgId::new(r.text()?).ok()?;
             let status = r.status(0)?;
+            // identifiers were checked before this module wrote them; read them back as such
             let parent = if flags & PARENT != 0 {
-                Some(Sscc::new(r.text()?).ok()?)
+                Some(Sscc::from_checked(r.text()?))
             } else {
                 None
             };
             let lot = if flags & LOT != 0 {
-                Some(Lot::new(r.text()?).ok()?)
+                Some(Lot::from_checked(r.text()?))
             } else {
                 None
             };

@@ -106,7 +106,7 @@ pub(crate) fn commission(
     };
     for (c, s) in codes.iter().zip(&p.serials) {
         state::put_unit(t, c, &unit);
-        t.put(&state::lot_key(&p.gtin, &p.lot, Some(s)), Vec::new());
+        t.put(state::lot_key(&p.gtin, &p.lot, Some(s)), Vec::new());
     }
     Ok(indexed(&codes))
 }
@@ -164,7 +164,7 @@ pub(crate) fn pack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Pack) -> Result<Effect
         u.parent = Some(p.parent.clone());
         u.holder = cx.org.clone();
         state::put_unit(t, c, &u);
-        t.put(&state::child_key(&p.parent, Some(c)), Vec::new());
+        t.put(state::child_key(&p.parent, Some(c)), Vec::new());
     }
     Ok(indexed(std::iter::once(&parent).chain(&p.children)))
 }
@@ -200,7 +200,7 @@ pub(crate) fn unpack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Unpack) -> Result<Ef
             u.holder = cx.org.clone();
             state::put_unit(t, c, &u);
         }
-        t.delete(&state::child_key(&p.parent, Some(c)));
+        t.delete(state::child_key(&p.parent, Some(c)));
     }
     Ok(indexed(std::iter::once(&parent).chain(&out)))
 }

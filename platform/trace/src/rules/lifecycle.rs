@@ -72,7 +72,7 @@ fn record_dispense(t: &mut impl Tables, cx: &Ctx<'_>, code: &Code, kind: &str) {
         org: cx.org.clone(),
         time: cx.time,
     };
-    t.put(&state::dispensed_key(code), record.encode());
+    t.put(state::dispensed_key(code), record.encode());
 }
 
 pub(crate) fn decommission(

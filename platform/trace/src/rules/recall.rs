@@ -149,7 +149,7 @@ pub(crate) fn issue(t: &mut impl Tables, cx: &Ctx<'_>, p: &Recall) -> Result<Eff
         t.put_json(&key, &ids);
     }
     if !p.serials.is_empty() {
-        t.put(&state::serial_recalls_key(&p.gtin), Vec::new());
+        t.put(state::serial_recalls_key(&p.gtin), Vec::new());
     }
     let record = RecallRecord {
         issuer: cx.org.clone(),

@@ -7,6 +7,7 @@
 mod graphql_support;
 mod network_support;
 
+use e2e::pedigree;
 use network_support::{Net, anchors};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -257,13 +258,6 @@ fn relink(dir: &std::path::Path, height: u64) {
         rusqlite::params![serde_json::to_vec(&header).unwrap(), height as i64],
     )
     .unwrap();
-}
-
-fn pedigree(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(e2e::pedigree_bin())
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn block_hash(net: &Net, i: usize, height: u64) -> Value {

@@ -101,19 +101,8 @@ pub(crate) fn start_network(peers: usize, dir: &Path) -> Result<(Vec<Proc>, Vec<
         procs.push(proc);
         urls.push((p["org"].as_str().unwrap_or_default().to_string(), url));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !urls.iter().all(|(_, u)| {
-        ureq::get(&format!("{u}/raft/status"))
-            .call()
-            .ok()
-            .and_then(|r| r.into_json::<Value>().ok())
-            .is_some_and(|s| s["leader"].is_string())
-    }) {
-        if Instant::now() > deadline {
-            bail!("not every peer knew a leader within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let all: Vec<String> = urls.iter().map(|(_, u)| u.clone()).collect();
+    crate::cmd::up::wait_for_leader(&all, Duration::from_secs(60))?;
     Ok((procs, urls))
 }
 

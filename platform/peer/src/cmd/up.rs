@@ -378,7 +378,7 @@ const NETWORK_WAIT: Duration = Duration::from_secs(60);
 /// Waits for a leader, then writes the demo history at the peers.
 fn write_history(network: &Network, keys: &Demo) -> Result<()> {
     let mut peers = AtPeers::new(network, keys);
-    let leader = peers.wait_for_leader()?;
+    let leader = wait_for_leader(&peers.all, NETWORK_WAIT)?;
     println!("pedigree: {leader} leads; writing the demo history");
     let events = crate::seed::write(&mut peers, |n, total, step, done| {
         let events = done.results.len();
@@ -394,6 +394,38 @@ fn write_history(network: &Network, keys: &Demo) -> Result<()> {
         peers.height
     );
     Ok(())
+}
+
+/// Waits (at most `limit`) until every peer at `urls` knows the leader (learners hear of
+/// it once they have joined); returns the leader's id.
+pub(crate) fn wait_for_leader(urls: &[String], limit: Duration) -> Result<String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let leaders: Vec<Option<String>> = urls
+            .iter()
+            .map(|u| {
+                let status: serde_json::Value = ureq::get(&format!("{u}/raft/status"))
+                    .timeout(Duration::from_secs(5))
+                    .call()
+                    .ok()?
+                    .into_json()
+                    .ok()?;
+                status["leader"].as_str().map(str::to_string)
+            })
+            .collect();
+        if let Some(Some(leader)) = leaders.first()
+            && leaders.iter().all(Option::is_some)
+        {
+            return Ok(leader.clone());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the peers did not all know a leader within {} s",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Commits the demo history over HTTP: each event is posted (`POST /events`) at the peer
@@ -435,34 +467,6 @@ impl AtPeers {
 
     fn get(&self, url: &str) -> Option<serde_json::Value> {
         self.agent.get(url).call().ok()?.into_json().ok()
-    }
-
-    /// Waits until every peer knows the leader (learners hear of it once they joined);
-    /// returns the leader's id.
-    fn wait_for_leader(&self) -> Result<String> {
-        let deadline = Instant::now() + NETWORK_WAIT;
-        loop {
-            let leaders: Vec<Option<String>> = self
-                .all
-                .iter()
-                .map(|u| {
-                    self.get(&format!("{u}/raft/status"))
-                        .and_then(|s| s["leader"].as_str().map(str::to_string))
-                })
-                .collect();
-            if let Some(Some(leader)) = leaders.first()
-                && leaders.iter().all(Option::is_some)
-            {
-                return Ok(leader.clone());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the peers did not agree on a leader within {} s",
-                    NETWORK_WAIT.as_secs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
     }
 
     /// Waits until every peer's chain is at `height` or above.

@@ -1,16 +1,20 @@
 //! `verify` and `provenance` on a store holding many trace events, built with the
-//! fixtures generator (commission → pack → M hops of ship/receive → unpack → dispense).
-//! Prints ingest throughput and p50/p95 latencies, then hands the same calls to
-//! criterion. Size: `TRACE_BENCH_ITEMS` (default 20000 packs), `TRACE_BENCH_HOPS`
-//! (default 10). `TRACE_BENCH_STORE=postgres` runs the same on PostgreSQL (`DATABASE_URL`,
-//! default the local `test` database) in a fresh schema dropped afterwards.
+//! fixtures generator (commission → pack → M hops of ship/receive → unpack → dispense),
+//! block by block so that memory stays bounded whatever the size. Prints ingest
+//! throughput and p50/p95 latencies, then hands the same calls to criterion. Size:
+//! `TRACE_BENCH_ITEMS` (default 20000 packs), `TRACE_BENCH_HOPS` (default 10).
+//! `TRACE_BENCH_DIR=<dir>` keeps the SQLite store in `<dir>` and reuses it on later runs
+//! with the same size (it refuses one built otherwise), so a large store is built once.
+//! `TRACE_BENCH_STORE=postgres` runs the same on PostgreSQL (`DATABASE_URL`, default the
+//! local `test` database) in a fresh schema dropped afterwards.
 #![allow(missing_docs)] // criterion_group! generates an undocumented public fn
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fixtures::generator::{Config, generate};
+use fixtures::generator::{Config, Plan};
 use fixtures::{PeerLayout, demo};
 use ledger::{Block, Ledger, Modules, OrgId, SqliteStore, Store};
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store_postgres::PgStore;
@@ -20,10 +24,10 @@ const T0: i64 = 1_767_225_600_000;
 
 struct Bench {
     ledger: Arc<Ledger>,
-    items: Vec<String>,
+    plan: Plan,
     events: usize,
     pg: Option<Arc<PgStore>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -31,6 +35,63 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// What a kept store was built with, written beside it once its last block is in.
+fn describe(config: &Config, events: usize) -> serde_json::Value {
+    serde_json::json!({
+        "items": config.items,
+        "hops": config.hops,
+        "case_size": config.case_size,
+        "block_size": config.block_size,
+        "seed": config.seed,
+        "start_ms": config.start_ms,
+        "events": events,
+    })
+}
+
+const KEPT_STORE: &str = "trace-bench.sqlite";
+const KEPT_CONFIG: &str = "trace-bench.json";
+
+/// The store kept in `TRACE_BENCH_DIR`, if it was built with `config`; `None` when the
+/// directory holds none. Panics (with what to do) on a store built otherwise or left
+/// half built.
+fn kept_store(dir: &Path, config: &Config, events: usize) -> Option<Arc<SqliteStore>> {
+    let store = dir.join(KEPT_STORE);
+    let described = dir.join(KEPT_CONFIG);
+    match std::fs::read(&described) {
+        Ok(bytes) => {
+            let kept: serde_json::Value = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{} does not parse: {e}", described.display()));
+            let wanted = describe(config, events);
+            assert!(
+                kept == wanted,
+                "{} holds a store built with {kept}, not {wanted}: set TRACE_BENCH_ITEMS and \
+                 TRACE_BENCH_HOPS as it was built, or use another TRACE_BENCH_DIR (or delete \
+                 {} and {})",
+                dir.display(),
+                KEPT_STORE,
+                KEPT_CONFIG
+            );
+            assert!(
+                store.exists(),
+                "{} describes a store but {} is missing: delete it and build again",
+                described.display(),
+                store.display()
+            );
+            Some(Arc::new(SqliteStore::open(&store).expect("kept store")))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                !store.exists(),
+                "{} exists without {KEPT_CONFIG}: its build did not finish; delete it (and its \
+                 -wal and -shm files) to build again",
+                store.display()
+            );
+            None
+        }
+        Err(e) => panic!("reading {}: {e}", described.display()),
+    }
 }
 
 fn build() -> Bench {
@@ -45,30 +106,72 @@ fn build() -> Bench {
         seed: 42,
         start_ms: T0 + 1_000,
     };
-    let started = Instant::now();
-    let work = generate(&d, &config);
-    let generated = started.elapsed();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = Plan::new(&config);
+    let events = plan.events();
+    let keep = std::env::var_os("TRACE_BENCH_DIR").map(PathBuf::from);
     let pg = (std::env::var("TRACE_BENCH_STORE").as_deref() == Ok("postgres")).then(|| {
+        assert!(
+            keep.is_none(),
+            "TRACE_BENCH_DIR keeps SQLite stores only; unset it for PostgreSQL"
+        );
         let url = std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let schema = format!("trace_bench_{}", std::process::id());
         println!("store: PostgreSQL, schema {schema}");
         Arc::new(PgStore::open(&url, Some(&schema)).expect("PostgreSQL store"))
     });
-    let store: Arc<dyn Store> = match &pg {
-        Some(pg) => pg.clone(),
+    let modules = || Modules::new().with(Trace);
+    if let Some(dir) = &keep
+        && let Some(store) = kept_store(dir, &config, events)
+    {
+        println!(
+            "store: SQLite, kept in {} ({events} events, {} packs, {} hops)",
+            dir.display(),
+            config.items,
+            config.hops
+        );
+        let ledger = Arc::new(Ledger::open(store, modules()).expect("open kept store"));
+        return Bench {
+            ledger,
+            plan,
+            events,
+            pg,
+            _dir: None,
+        };
+    }
+    let (dir, path) = match &keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).expect("TRACE_BENCH_DIR");
+            (None, dir.join(KEPT_STORE))
+        }
         None => {
-            println!("store: SQLite");
-            Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).expect("store"))
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let path = tmp.path().join("bench.sqlite");
+            (Some(tmp), path)
         }
     };
-    let ledger =
-        Arc::new(Ledger::init(store, Modules::new().with(Trace), d.genesis(T0)).expect("init"));
+    let sqlite = pg
+        .is_none()
+        .then(|| Arc::new(SqliteStore::open(&path).expect("store")));
+    let store: Arc<dyn Store> = match (&pg, &sqlite) {
+        (Some(pg), _) => pg.clone(),
+        (None, Some(sqlite)) => {
+            println!("store: SQLite, {}", path.display());
+            sqlite.clone()
+        }
+        (None, None) => unreachable!("one store or the other"),
+    };
+    let ledger = Arc::new(Ledger::init(store, modules(), d.genesis(T0)).expect("init"));
     let peer = &d.consortium.peers[0];
     let started = Instant::now();
     let mut refused = 0;
-    for events in &work.blocks {
+    let mut blocks = 0;
+    let mut signing = Duration::ZERO;
+    let mut stream = plan.blocks(&d);
+    loop {
+        let signed = Instant::now();
+        let Some(events) = stream.next() else { break };
+        signing += signed.elapsed();
         let head = ledger.head();
         let time = events
             .last()
@@ -80,28 +183,37 @@ fn build() -> Bench {
             time,
             peer.id.clone(),
             &d.peer_keys[&peer.id],
-            events.clone(),
+            events,
         );
         let notice = ledger.commit_block(block).expect("commit");
         refused += notice.results.iter().filter(|r| r.1.is_some()).count();
+        blocks += 1;
+        if blocks % 2_000 == 0 {
+            println!("  {blocks} blocks after {:.0?}", started.elapsed());
+        }
     }
-    let took = started.elapsed();
+    let took = started.elapsed() - signing;
     assert_eq!(refused, 0, "the generated workload is valid");
     println!(
-        "store: {} events in {} blocks ({} packs, {} hops); generated in {:.1?}, committed \
-         (signatures checked, rules applied, indexed) in {:.1?} = {:.0} events/s",
-        work.len(),
-        work.blocks.len(),
-        work.items.len(),
+        "store: {events} events in {blocks} blocks ({} packs, {} hops); generated and signed \
+         in {:.1?}, committed (signatures checked, rules applied, indexed) in {:.1?} = {:.0} \
+         events/s",
+        config.items,
         config.hops,
-        generated,
+        signing,
         took,
-        work.len() as f64 / took.as_secs_f64()
+        events as f64 / took.as_secs_f64()
     );
+    if let (Some(dir), Some(sqlite)) = (&keep, &sqlite) {
+        sqlite.checkpoint().expect("checkpoint");
+        let described = serde_json::to_vec_pretty(&describe(&config, events)).expect("json");
+        std::fs::write(dir.join(KEPT_CONFIG), described).expect("writing the store's config");
+        println!("store: kept in {} for later runs", dir.display());
+    }
     Bench {
         ledger,
-        events: work.len(),
-        items: work.items,
+        plan,
+        events,
         pg,
         _dir: dir,
     }
@@ -120,13 +232,18 @@ fn percentiles(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn pick(b: &Bench, i: usize) -> &str {
-    // a stride through the items, so calls spread over the store
-    &b.items[(i * 7919) % b.items.len()]
+/// Codes to ask about: a stride through the items, so calls spread over the store; made
+/// up front so that timings do not include making them.
+fn picks(b: &Bench) -> Vec<String> {
+    (0..20_000)
+        .map(|i| b.plan.item((i * 7919) % b.plan.items()))
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {
     let b = build();
+    let picks = picks(&b);
+    let pick = |_: &Bench, i: usize| picks[i % picks.len()].as_str();
     let pharmacy = OrgId::new("city-pharmacy").expect("org");
     let now = T0 + 86_400_000;
     let sample = |f: &dyn Fn(usize)| -> Vec<Duration> {

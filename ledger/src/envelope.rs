@@ -203,6 +203,12 @@ impl Envelope {
     pub fn raw_len(&self) -> usize {
         self.bytes.len() + 64
     }
+
+    /// Gives back the signed content, for a reader that keeps its parts (the payload
+    /// above all) without copying them.
+    pub fn into_body(self) -> UnsignedEnvelope {
+        self.body
+    }
 }
 
 /// An event whose actor, organisation and signature were checked against the

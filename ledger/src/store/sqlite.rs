@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', '1');
 ";
 
+/// Set on each reader connection. SQLite caps `mmap_size` at its compile-time limit
+/// (2 GB by default); pages beyond it are read as before.
+const READER_PRAGMAS: &str = "PRAGMA mmap_size=1099511627776;";
+
 /// SQLite store in one file.
 pub struct SqliteStore {
     path: PathBuf,
@@ -98,6 +102,10 @@ impl SqliteStore {
                 .map_err(backend)?;
                 c.busy_timeout(std::time::Duration::from_secs(5))
                     .map_err(backend)?;
+                // Queries read pages all over the file (an item's events are spread over
+                // the chain): mapped, a page costs a memory read instead of a pread into
+                // this connection's own small cache.
+                c.execute_batch(READER_PRAGMAS).map_err(backend)?;
                 c
             }
         };
@@ -433,44 +441,69 @@ impl Store for SqliteStore {
     }
 
     fn proof_parts(&self, height: u64, index: u32) -> Result<Option<ProofParts>, StoreError> {
+        self.read(|c| proof_parts_on(c, height, index))
+    }
+
+    fn proof_parts_many(
+        &self,
+        positions: &[(u64, u32)],
+    ) -> Result<Vec<Option<ProofParts>>, StoreError> {
+        // One read transaction for all of them, one statement per event: a statement
+        // outside a transaction takes and drops the file's shared lock (fcntl calls) and
+        // checks the WAL index each time, which cost more than the reads themselves.
         self.read(|c| {
-            let block = c
-                .prepare_cached(
-                    "SELECT header, first_seq, event_count, tree FROM blocks WHERE height = ?1",
-                )?
-                .query_row(params![height as i64], |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Option<Vec<u8>>>(3)?,
-                    ))
-                })
-                .optional()?;
-            let Some((header, first_seq, count, tree)) = block else {
-                return Ok(None);
-            };
-            // With stored nodes only the event's chunk is read; without, the whole block.
-            let (from, to) = match tree {
-                Some(_) => {
-                    let start = i64::from(index) / CHUNK as i64 * CHUNK as i64;
-                    (start, (start + CHUNK as i64).min(count))
-                }
-                None => (0, count),
-            };
-            let bodies = c
-                .prepare_cached(
-                    "SELECT body FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
-                )?
-                .query_map(params![first_seq + from, first_seq + to], |r| r.get(0))?
-                .collect::<Result<Vec<Vec<u8>>, _>>()?;
-            Ok(Some(ProofParts {
-                header,
-                event_count: count as u64,
-                tree,
-                first_index: from as u32,
-                bodies,
-            }))
+            let tx = c.unchecked_transaction()?;
+            let parts = positions
+                .iter()
+                .map(|&(height, index)| proof_parts_on(&tx, height, index))
+                .collect();
+            tx.finish()?;
+            parts
         })
     }
+}
+
+/// The block row with the bodies of the event's chunk, or of the whole block when it was
+/// stored without its Merkle nodes. Two statements rather than a join: joined, every
+/// body row would copy the block's header and its Merkle nodes (kilobytes) again.
+fn proof_parts_on(
+    c: &Connection,
+    height: u64,
+    index: u32,
+) -> Result<Option<ProofParts>, rusqlite::Error> {
+    let block = c
+        .prepare_cached(
+            "SELECT header, first_seq, event_count, tree FROM blocks WHERE height = ?1",
+        )?
+        .query_row(params![height as i64], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((header, first_seq, count, tree)) = block else {
+        return Ok(None);
+    };
+    // With stored nodes only the event's chunk is read; without, the whole block.
+    let (from, to) = match tree {
+        Some(_) => {
+            let start = i64::from(index) / CHUNK as i64 * CHUNK as i64;
+            (start, (start + CHUNK as i64).min(count))
+        }
+        None => (0, count),
+    };
+    let bodies = c
+        .prepare_cached("SELECT body FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq")?
+        .query_map(params![first_seq + from, first_seq + to], |r| r.get(0))?
+        .collect::<Result<Vec<Vec<u8>>, _>>()?;
+    Ok(Some(ProofParts {
+        header,
+        event_count: count as u64,
+        tree,
+        first_index: from as u32,
+        bodies,
+    }))
 }

@@ -7,7 +7,7 @@
 //! pallet's events before or after the item was on it are left out.
 
 use crate::code::{Code, ScanProblem, ScannedCode};
-use crate::events::{MODULE, TraceEvent};
+use crate::events::{Cbv, MODULE, TraceEvent};
 use crate::state;
 use ledger::merkle::InclusionProof;
 use ledger::{
@@ -84,9 +84,10 @@ pub struct BlockCache {
     capacity: usize,
 }
 
-/// An event's block header and inclusion proof.
+/// An event's block header, the block's hash and the event's inclusion proof.
 struct Proved {
     header: BlockHeader,
+    hash: BlockHash,
     proof: InclusionProof,
 }
 
@@ -128,7 +129,16 @@ impl BlockCache {
             let (header, id, proof) = found.ok_or_else(|| {
                 StoreError::Corrupt(format!("block {height} has no event at {index}"))
             })?;
-            fresh.push((pos, id, Arc::new(Proved { header, proof })));
+            let hash = header.hash();
+            fresh.push((
+                pos,
+                id,
+                Arc::new(Proved {
+                    header,
+                    hash,
+                    proof,
+                }),
+            ));
         }
         let mut next_fresh = fresh.iter();
         for ((pos, id), slot) in wanted.iter().zip(out.iter_mut()) {
@@ -179,7 +189,7 @@ pub fn provenance_of(
     code: &Code,
     cache: &BlockCache,
 ) -> Result<Provenance, StoreError> {
-    let mut found: BTreeMap<Pos, (EventRecord, Option<Code>)> = BTreeMap::new();
+    let mut found: BTreeMap<Pos, Found> = BTreeMap::new();
     collect(
         ledger,
         code,
@@ -188,36 +198,30 @@ pub fn provenance_of(
         0,
         &mut found,
     )?;
-    let wanted: Vec<(Pos, EventId)> = found
-        .iter()
-        .map(|(pos, (rec, _))| (*pos, rec.envelope.id()))
-        .collect();
+    let wanted: Vec<(Pos, EventId)> = found.iter().map(|(pos, f)| (*pos, f.id)).collect();
     let proofs = cache.get_many(ledger, &wanted)?;
     let mut events = Vec::with_capacity(found.len());
-    for (((height, index), (rec, via)), proved) in found.into_iter().zip(proofs) {
+    for (((height, index), f), proved) in found.into_iter().zip(proofs) {
         let header = &proved.header;
-        let proof = proved.proof.clone();
-        let cbv = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload())
-            .map(|e| e.cbv())
-            .ok();
-        let mut payload = rec.envelope.payload().clone();
+        let body = f.record.envelope.into_body();
+        let mut payload = body.payload;
         if let Some(o) = payload.as_object_mut() {
             o.remove("patient");
         }
         events.push(ProvenanceEvent {
-            event: rec.envelope.id(),
-            kind: rec.envelope.kind().to_string(),
-            biz_step: cbv.map_or("other", |c| c.step),
-            disposition: cbv.map_or("unknown", |c| c.disposition),
-            org: rec.envelope.org().clone(),
-            actor: rec.envelope.actor().clone(),
+            event: f.id,
+            kind: body.kind.as_str().to_string(),
+            biz_step: f.cbv.map_or("other", |c| c.step),
+            disposition: f.cbv.map_or("unknown", |c| c.disposition),
+            org: body.org,
+            actor: body.actor,
             height,
             index,
             time: header.time,
-            block_hash: header.hash(),
+            block_hash: proved.hash,
             merkle_root: header.merkle_root,
-            proof,
-            via,
+            proof: proved.proof.clone(),
+            via: f.via,
             payload,
         });
     }
@@ -227,6 +231,14 @@ pub fn provenance_of(
     })
 }
 
+/// An event found for the history, read and parsed once.
+struct Found {
+    record: EventRecord,
+    id: EventId,
+    cbv: Option<Cbv>,
+    via: Option<Code>,
+}
+
 /// Events of `code` within `window`, and recursively of the containers it was in.
 fn collect(
     ledger: &Ledger,
@@ -234,15 +246,14 @@ fn collect(
     via: Option<&Code>,
     window: (Pos, Pos),
     depth: usize,
-    out: &mut BTreeMap<Pos, (EventRecord, Option<Code>)>,
+    out: &mut BTreeMap<Pos, Found>,
 ) -> Result<(), StoreError> {
-    let records: Vec<EventRecord> = ledger
+    let records = ledger
         .events_by_key(&state::index_key(code), MAX_EVENTS)?
         .into_iter()
-        .filter(|e| e.result.is_none() && e.envelope.module().as_str() == MODULE)
-        .collect();
+        .filter(|e| e.result.is_none() && e.envelope.module().as_str() == MODULE);
     let mut periods: Vec<(Code, Pos, Pos)> = Vec::new();
-    for rec in &records {
+    for rec in records {
         let pos = (rec.height, rec.index);
         let parsed = TraceEvent::parse(rec.envelope.kind(), rec.envelope.payload()).ok();
         match &parsed {
@@ -262,8 +273,12 @@ fn collect(
             _ => {}
         }
         if pos >= window.0 && pos <= window.1 {
-            out.entry(pos)
-                .or_insert_with(|| (rec.clone(), via.map(|_| code.clone())));
+            out.entry(pos).or_insert_with(|| Found {
+                id: rec.envelope.id(),
+                cbv: parsed.map(|e| e.cbv()),
+                via: via.map(|_| code.clone()),
+                record: rec,
+            });
         }
     }
     if depth >= state::MAX_DEPTH {

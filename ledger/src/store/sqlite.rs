@@ -303,13 +303,9 @@ impl Store for SqliteStore {
                 ])
                 .map_err(backend)?;
             }
-            // An upsert rather than `INSERT OR REPLACE`: most writes overwrite a key (a
-            // unit's record moves with every custody event), and REPLACE deletes the old
-            // row before inserting the new one where an upsert rewrites it in place.
             let mut put = tx
                 .prepare_cached(
-                    "INSERT INTO state (module, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (module, key) DO UPDATE SET value = excluded.value",
+                    "INSERT OR REPLACE INTO state (module, key, value) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(backend)?;
             let mut del = tx

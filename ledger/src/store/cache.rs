@@ -11,12 +11,17 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 
+/// foldhash rather than the standard SipHash: every state read of admission and apply
+/// hashes its key here, and a trace event reads a dozen. Seeded per process like the
+/// standard hasher; nothing iterates the maps, so no outcome depends on their order.
+type Hasher = foldhash::fast::RandomState;
+
 /// Most entries kept; the cache starts over when it is full.
 const CAPACITY: usize = 200_000;
 
 type Key = (String, Vec<u8>);
 
-type Entries = HashMap<Vec<u8>, Option<Vec<u8>>>;
+type Entries = HashMap<Vec<u8>, Option<Vec<u8>>, Hasher>;
 
 #[derive(Default)]
 struct Inner {
@@ -82,7 +87,7 @@ impl StateCache {
             Some(at) => at,
             None => {
                 // a miss already cost a database read; the module name's copy is nothing
-                inner.entries.push((module.to_string(), HashMap::new()));
+                inner.entries.push((module.to_string(), HashMap::default()));
                 inner.entries.len() - 1
             }
         };

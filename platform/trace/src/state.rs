@@ -5,15 +5,16 @@
 //! |---|---|
 //! | `p/<gtin>` | [`Product`]: brand owner, drug or device |
 //! | `u/<code>` | [`Unit`]: holder, status, quarantine, parent container, lot, expiry (binary, see `stored`) |
-//! | `l/<gtin>\0<lot>\0<serial>` | empty: the units of a lot (recalls) |
+//! | `lc/<gtin>\0<lot>\0<event id>` | the serials one commission event put in a lot (recalls; [`lot_serials`]) |
+//! | `l/<gtin>\0<lot>\0<serial>` | empty: a unit of a lot, as earlier versions recorded it (still read) |
 //! | `e/<gtin>\0<lot>` | the lot's expiry (all units of a lot share it) |
-//! | `c/<sscc>\0<code>` | empty: a container's children |
+//! | `c/<sscc>` | a container's direct children, one row ([`children`]; earlier versions wrote `c/<sscc>\0<code>` rows, still read) |
 //! | `s/<ship event id>` | [`Shipment`] |
 //! | `r/<recall event id>` | [`RecallRecord`] |
 //! | `ru/<recall>\0<code>` | [`RecallUnit`]: holder at recall time, disposition |
 //! | `rl/<gtin>\0<lot>`, `rs/<gtin>\0<serial>` | recall ids that hit the lot or serial |
 //! | `rg/<gtin>` | empty: some recall of the GTIN names serials (so a unit's check reads `rs/` only then) |
-//! | `x/<code>` | [`DispenseRecord`] of a dispensed or implanted item ([`DispenseRecord::encode`], not JSON) |
+//! | `x/<code>` | [`DispenseRecord`] of an item dispensed or implanted by an earlier version (still read; now in the unit's record) |
 //! | `h/<sha-256 hex>` | the ledger event an EPCIS event (by CBV 2.0 hash) was imported as |
 //!
 //! A packed child keeps its own record; its effective holder, status and quarantine come
@@ -118,6 +119,10 @@ pub struct Unit {
     /// Expiry (items).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry: Option<Expiry>,
+    /// The dispense or implant that put the item into a patient (what claims are checked
+    /// against), kept in the unit's own record rather than a row of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispense: Option<DispenseRecord>,
 }
 
 /// A unit with what the containers above it say.
@@ -276,11 +281,80 @@ pub fn lot_key(gtin: &Gtin, lot: &Lot, serial: Option<&Serial>) -> Vec<u8> {
     }
     k
 }
+/// `lc/<gtin>\0<lot>\0` (prefix) and with the commission event's id: one row per
+/// commission rather than one per unit, since a commission puts all its serials in one lot.
+pub fn lot_commission_key(gtin: &Gtin, lot: &Lot, event: Option<&EventId>) -> Vec<u8> {
+    let hex = event.map(EventId::to_hex);
+    key(
+        b"lc/",
+        &[
+            gtin.as_str().as_bytes(),
+            lot.as_str().as_bytes(),
+            hex.as_deref().unwrap_or("").as_bytes(),
+        ],
+    )
+}
+
+/// Records the serials a commission event put in a lot.
+pub fn put_lot_commission(
+    t: &mut impl Tables,
+    gtin: &Gtin,
+    lot: &Lot,
+    event: &EventId,
+    serials: &[Serial],
+) {
+    let mut out = Vec::with_capacity(serials.iter().map(|s| s.as_str().len() + 1).sum());
+    for s in serials {
+        out.push(u8::try_from(s.as_str().len()).expect("a serial is at most 20 characters"));
+        out.extend_from_slice(s.as_str().as_bytes());
+    }
+    t.put(lot_commission_key(gtin, lot, Some(event)), out);
+}
+
+/// Every serial commissioned in a lot, in text order: the rows of [`put_lot_commission`]
+/// and the per-unit rows (`l/`) of earlier versions.
+pub fn lot_serials(t: &impl Tables, gtin: &Gtin, lot: &Lot) -> Vec<Serial> {
+    let mut out: Vec<Serial> = Vec::new();
+    let old = lot_key(gtin, lot, None);
+    for (k, _) in t.scan(&old, usize::MAX) {
+        if let Some(s) = std::str::from_utf8(&k[old.len()..])
+            .ok()
+            .and_then(|s| Serial::new(s).ok())
+        {
+            out.push(s);
+        }
+    }
+    for (_, v) in t.scan(&lot_commission_key(gtin, lot, None), usize::MAX) {
+        let mut rest = v.as_slice();
+        while let Some((&len, more)) = rest.split_first() {
+            let Some((text, more)) = more.split_at_checked(usize::from(len)) else {
+                break;
+            };
+            if let Some(s) = std::str::from_utf8(text)
+                .ok()
+                .and_then(|s| Serial::new(s).ok())
+            {
+                out.push(s);
+            }
+            rest = more;
+        }
+    }
+    out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    out.dedup();
+    out
+}
+
 /// `e/<gtin>\0<lot>`
 pub fn lot_expiry_key(gtin: &Gtin, lot: &Lot) -> Vec<u8> {
     key(b"e/", &[gtin.as_str().as_bytes(), lot.as_str().as_bytes()])
 }
-/// `c/<sscc>\0` (prefix) and with the child.
+/// `c/<sscc>`: the one row listing a container's children.
+pub fn children_key(parent: &Sscc) -> Vec<u8> {
+    key(b"c/", &[parent.as_str().as_bytes()])
+}
+
+/// `c/<sscc>\0` (prefix) and with the child: one row per child, as earlier versions
+/// stored a container's contents (read and folded into [`children_key`]'s row).
 pub fn child_key(parent: &Sscc, child: Option<&Code>) -> Vec<u8> {
     let mut k = key_and_room(
         b"c/",
@@ -522,14 +596,79 @@ pub fn resolve(t: &impl Tables, code: &Code) -> Option<Resolved> {
     })
 }
 
-/// The direct children of a container.
+/// The direct children of a container, in the order of their text form.
+///
+/// They are one row (`c/<sscc>`), read like any other key (so from the store's read
+/// cache), rather than a row per child found by a prefix scan, which always went to the
+/// database: shipping a case scanned its children at admission and again at apply, and
+/// packing and unpacking wrote or deleted a row per child. A container without that row
+/// may hold children packed by an earlier version, one row each; they are scanned then.
 pub fn children(t: &impl Tables, parent: &Sscc) -> Vec<Code> {
+    match t.get(&children_key(parent)) {
+        Some(list) => decode_children(&list).unwrap_or_default(),
+        None => old_children(t, parent),
+    }
+}
+
+/// Children packed by earlier versions (`c/<sscc>\0<code>` rows).
+fn old_children(t: &impl Tables, parent: &Sscc) -> Vec<Code> {
     let prefix = child_key(parent, None);
     // the keys are this module's own writes of codes it had checked (see `Code::from_stored`)
     t.scan(&prefix, usize::MAX)
         .into_iter()
         .filter_map(|(k, _)| Code::from_stored(std::str::from_utf8(&k[prefix.len()..]).ok()?))
         .collect()
+}
+
+/// Sets a container's children (sorted and without repeats here, so every peer writes
+/// the same bytes), folding in any rows an earlier version wrote for it.
+pub fn put_children(t: &mut impl Tables, parent: &Sscc, mut list: Vec<Code>) {
+    if t.get(&children_key(parent)).is_none() {
+        for old in old_children(t, parent) {
+            t.delete(child_key(parent, Some(&old)));
+        }
+    }
+    let mut text: Vec<Vec<u8>> = list
+        .drain(..)
+        .map(|c| {
+            let mut b = Vec::with_capacity(CODE_ROOM);
+            c.push_to(&mut b);
+            b
+        })
+        .collect();
+    text.sort();
+    text.dedup();
+    if text.is_empty() {
+        t.delete(children_key(parent));
+        return;
+    }
+    let mut out = Vec::with_capacity(1 + text.iter().map(|c| c.len() + 1).sum::<usize>());
+    out.push(CHILDREN_VERSION);
+    for c in &text {
+        out.push(u8::try_from(c.len()).expect("a code's text is short"));
+        out.extend_from_slice(c);
+    }
+    t.put(children_key(parent), out);
+}
+
+/// First byte of a children row.
+const CHILDREN_VERSION: u8 = 1;
+
+/// Reads [`put_children`]'s form: the version byte, then each code's text form after its
+/// length byte.
+fn decode_children(bytes: &[u8]) -> Option<Vec<Code>> {
+    let (&version, mut rest) = bytes.split_first()?;
+    if version != CHILDREN_VERSION {
+        return None;
+    }
+    let mut out = Vec::new();
+    while let Some((&len, more)) = rest.split_first() {
+        let (text, more) = more.split_at_checked(usize::from(len))?;
+        // this module's own write of codes it had checked (see `Code::from_stored`)
+        out.push(Code::from_stored(std::str::from_utf8(text).ok()?)?);
+        rest = more;
+    }
+    Some(out)
 }
 
 /// Every unit inside `code` (not `code` itself), depth first.
@@ -539,8 +678,11 @@ pub fn descendants(t: &impl Tables, code: &Code) -> Vec<Code> {
     while let Some((c, depth)) = stack.pop() {
         if let (Code::Container(s), true) = (&c, depth < MAX_DEPTH) {
             for child in children(t, s) {
-                out.push(child.clone());
-                stack.push((child, depth + 1));
+                // only containers have children to look for
+                if child.is_container() {
+                    stack.push((child.clone(), depth + 1));
+                }
+                out.push(child);
             }
         }
     }
@@ -600,10 +742,13 @@ pub fn dispensed_key(code: &Code) -> Vec<u8> {
     prefixed(b"x/", code)
 }
 
-/// The dispense or implant record of an item, if it has one.
+/// The dispense or implant record of an item, if it has one: in its unit record, or in
+/// the row of its own an earlier version wrote.
 pub fn dispensed(t: &impl Tables, code: &Code) -> Option<DispenseRecord> {
-    t.get(&dispensed_key(code))
-        .and_then(|b| DispenseRecord::decode(&b))
+    unit(t, code).and_then(|u| u.dispense).or_else(|| {
+        t.get(&dispensed_key(code))
+            .and_then(|b| DispenseRecord::decode(&b))
+    })
 }
 
 /// Whether units are under recall (by lot or by serial): [`recalls_of`] without reading
@@ -695,6 +840,148 @@ pub fn expired(expiry: &Expiry, time_ms: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tables in memory, for what earlier versions stored.
+    struct Mem(BTreeMap<Vec<u8>, Vec<u8>>, Consortium);
+
+    impl Mem {
+        fn new() -> Self {
+            Self(
+                BTreeMap::new(),
+                Consortium {
+                    name: "t".into(),
+                    governors: vec![],
+                    organizations: vec![],
+                    peers: vec![],
+                },
+            )
+        }
+    }
+
+    impl Tables for Mem {
+        fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+            self.0.get(key).cloned()
+        }
+        fn scan(&self, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+            self.0
+                .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .take(limit)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }
+        fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+            self.0.insert(key, value);
+        }
+        fn delete(&mut self, key: Vec<u8>) {
+            self.0.remove(&key);
+        }
+        fn consortium(&self) -> &Consortium {
+            &self.1
+        }
+    }
+
+    fn item(serial: &str) -> Code {
+        Code::item("00614141100019".parse().unwrap(), serial.parse().unwrap())
+    }
+
+    #[test]
+    fn children_packed_by_earlier_versions_still_read_and_fold_into_one_row() {
+        let case: Sscc = "006141410000000012".parse().unwrap();
+        let mut t = Mem::new();
+        for s in ["B", "A"] {
+            t.put(child_key(&case, Some(&item(s))), vec![]);
+        }
+        assert_eq!(children(&t, &case), vec![item("A"), item("B")]);
+        let mut more = children(&t, &case);
+        more.push(item("C"));
+        put_children(&mut t, &case, more);
+        assert_eq!(children(&t, &case), vec![item("A"), item("B"), item("C")]);
+        let keys: Vec<Vec<u8>> = t
+            .scan(b"c/", usize::MAX)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            vec![children_key(&case)],
+            "the per-child rows are gone"
+        );
+        put_children(&mut t, &case, vec![]);
+        assert!(t.scan(b"c/", usize::MAX).is_empty());
+        assert!(children(&t, &case).is_empty());
+    }
+
+    #[test]
+    fn a_lot_lists_serials_of_both_forms_in_text_order() {
+        let gtin: Gtin = "00614141100019".parse().unwrap();
+        let lot: Lot = "L1".parse().unwrap();
+        let mut t = Mem::new();
+        let serial = |s: &str| -> Serial { s.parse().unwrap() };
+        t.put(lot_key(&gtin, &lot, Some(&serial("B2"))), vec![]);
+        put_lot_commission(
+            &mut t,
+            &gtin,
+            &lot,
+            &EventId([1; 32]),
+            &[serial("C3"), serial("A1")],
+        );
+        // another lot whose name starts the same is not this one
+        put_lot_commission(
+            &mut t,
+            &gtin,
+            &"L10".parse().unwrap(),
+            &EventId([2; 32]),
+            &[serial("Z")],
+        );
+        let got: Vec<String> = lot_serials(&t, &gtin, &lot)
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        assert_eq!(got, ["A1", "B2", "C3"]);
+    }
+
+    #[test]
+    fn dispense_records_of_earlier_versions_still_read() {
+        let code = item("A");
+        let mut t = Mem::new();
+        let unit = Unit {
+            holder: OrgId::new("city-pharmacy").unwrap(),
+            status: Status::Dispensed,
+            quarantined: false,
+            parent: None,
+            lot: None,
+            expiry: None,
+            dispense: None,
+        };
+        let old = DispenseRecord {
+            event: EventId([7; 32]),
+            kind: "dispense".into(),
+            org: OrgId::new("city-pharmacy").unwrap(),
+            time: 5,
+        };
+        put_unit(&mut t, &code, &unit);
+        t.put(dispensed_key(&code), old.encode());
+        assert_eq!(dispensed(&t, &code), Some(old.clone()));
+        let new = DispenseRecord {
+            event: EventId([8; 32]),
+            time: 6,
+            ..old
+        };
+        put_unit(
+            &mut t,
+            &code,
+            &Unit {
+                dispense: Some(new.clone()),
+                ..unit
+            },
+        );
+        assert_eq!(
+            dispensed(&t, &code),
+            Some(new),
+            "the unit's own record comes first"
+        );
+    }
 
     #[test]
     fn dispense_records_read_back() {

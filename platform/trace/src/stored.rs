@@ -3,8 +3,9 @@
 //! internally tagged enum) cost more than the rest of a dispense's rules, and the record
 //! is kept for every unit ever commissioned.
 //!
-//! Layout: version byte `1`, flags (quarantined, parent, lot, expiry), holder, status,
-//! then the parent SSCC, lot and expiry when flagged. Strings are a length byte and
+//! Layout: version byte `1`, flags (quarantined, parent, lot, expiry, dispense), holder,
+//! status, then the parent SSCC, lot and expiry when flagged, and last the dispense record
+//! when flagged (a length byte, then [`DispenseRecord::encode`]'s form). Strings are a length byte and
 //! UTF-8; the expiry is year (2 bytes, big-endian), month, day. A status is a tag byte
 //! and its fields; a decommissioned status carries the status before it. The encoding is
 //! a function of the value alone, so every peer writes the same bytes. Values that start
@@ -12,7 +13,7 @@
 
 use crate::code::PatientRef;
 use crate::events::Reason;
-use crate::state::{Status, Unit};
+use crate::state::{DispenseRecord, Status, Unit};
 use ledger::{EventId, OrgId};
 use scanners::{Expiry, Gln, Lot, Sscc};
 
@@ -21,6 +22,7 @@ const QUARANTINED: u8 = 1;
 const PARENT: u8 = 2;
 const LOT: u8 = 4;
 const EXPIRY: u8 = 8;
+const DISPENSE: u8 = 16;
 /// Deepest chain of decommissioned-from statuses read back (a guard against bad bytes).
 const MAX_NESTING: usize = 8;
 
@@ -32,7 +34,8 @@ pub(crate) fn encode(unit: &Unit) -> Vec<u8> {
     let flags = flag(unit.quarantined, QUARANTINED)
         | flag(unit.parent.is_some(), PARENT)
         | flag(unit.lot.is_some(), LOT)
-        | flag(unit.expiry.is_some(), EXPIRY);
+        | flag(unit.expiry.is_some(), EXPIRY)
+        | flag(unit.dispense.is_some(), DISPENSE);
     out.push(flags);
     text(&mut out, unit.holder.as_str());
     status(&mut out, &unit.status);
@@ -46,6 +49,12 @@ pub(crate) fn encode(unit: &Unit) -> Vec<u8> {
         out.extend_from_slice(&e.year().to_be_bytes());
         out.push(e.month());
         out.push(e.day());
+    }
+    if let Some(d) = &unit.dispense {
+        let record = d.encode();
+        // kind, id, time and an organisation id of at most 64 bytes
+        out.push(u8::try_from(record.len()).expect("a dispense record is short"));
+        out.extend_from_slice(&record);
     }
     out
 }
@@ -76,6 +85,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Unit> {
             } else {
                 None
             };
+            let dispense = if flags & DISPENSE != 0 {
+                let n = r.byte()?;
+                Some(DispenseRecord::decode(r.take(usize::from(n))?)?)
+            } else {
+                None
+            };
             r.0.is_empty().then_some(Unit {
                 holder,
                 status,
@@ -83,6 +98,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Unit> {
                 parent,
                 lot,
                 expiry,
+                dispense,
             })
         }
         _ => None,
@@ -214,6 +230,7 @@ mod tests {
             parent: None,
             lot: None,
             expiry: None,
+            dispense: None,
         };
         let statuses = vec![
             Status::Active,
@@ -256,6 +273,12 @@ mod tests {
                 parent: (i % 3 == 0).then(|| Sscc::new("006141410000000012").unwrap()),
                 lot: Some(Lot::new("L-1/2").unwrap()),
                 expiry: (i % 2 == 1).then(|| "2031-12-31".parse().unwrap()),
+                dispense: (i % 2 == 0).then(|| DispenseRecord {
+                    event: EventId([i as u8; 32]),
+                    kind: "dispense".into(),
+                    org: org("city-pharmacy"),
+                    time: 1_767_225_600_000 + i as i64,
+                }),
             });
         }
         out

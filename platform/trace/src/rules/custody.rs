@@ -54,7 +54,8 @@ pub(crate) fn commission(
         ));
     }
     let lot_expiry = state::lot_expiry_key(&p.gtin, &p.lot);
-    if let Some(e) = t.get_json::<scanners::Expiry>(&lot_expiry)
+    let known_expiry = t.get_json::<scanners::Expiry>(&lot_expiry);
+    if let Some(e) = known_expiry
         && e != p.expiry
     {
         return Err(reject(
@@ -95,7 +96,10 @@ pub(crate) fn commission(
         };
         t.put_json(&state::product_key(&p.gtin), &record);
     }
-    t.put_json(&lot_expiry, &p.expiry);
+    // a lot's later commissions find its expiry already there (checked equal above)
+    if known_expiry.is_none() {
+        t.put_json(&lot_expiry, &p.expiry);
+    }
     let unit = Unit {
         holder: cx.org.clone(),
         status: Status::Active,
@@ -103,11 +107,12 @@ pub(crate) fn commission(
         parent: None,
         lot: Some(p.lot.clone()),
         expiry: Some(p.expiry),
+        dispense: None,
     };
-    for (c, s) in codes.iter().zip(&p.serials) {
+    for c in &codes {
         state::put_unit(t, c, &unit);
-        t.put(state::lot_key(&p.gtin, &p.lot, Some(s)), Vec::new());
     }
+    state::put_lot_commission(t, &p.gtin, &p.lot, &cx.id, &p.serials);
     Ok(indexed(&codes))
 }
 
@@ -142,6 +147,7 @@ pub(crate) fn pack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Pack) -> Result<Effect
             parent: None,
             lot: None,
             expiry: None,
+            dispense: None,
         },
     };
     let mut children = Vec::with_capacity(p.children.len());
@@ -160,12 +166,15 @@ pub(crate) fn pack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Pack) -> Result<Effect
         children.push((c, r.unit));
     }
     state::put_unit(t, &parent, &parent_unit);
+    let mut inside = state::children(t, &p.parent);
+    inside.reserve(children.len());
     for (c, mut u) in children {
         u.parent = Some(p.parent.clone());
         u.holder = cx.org.clone();
         state::put_unit(t, c, &u);
-        t.put(state::child_key(&p.parent, Some(c)), Vec::new());
+        inside.push(c.clone());
     }
+    state::put_children(t, &p.parent, inside);
     Ok(indexed(std::iter::once(&parent).chain(&p.children)))
 }
 
@@ -180,11 +189,11 @@ pub(crate) fn unpack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Unpack) -> Result<Ef
     }
     usable(&parent, r.status(), false)?;
     let inside = state::children(t, &p.parent);
-    let out: Vec<Code> = if p.children.is_empty() {
+    let (out, left): (Vec<Code>, Vec<Code>) = if p.children.is_empty() {
         if inside.is_empty() {
             return Err(reject(CODE_COUNT, format!("{parent} is empty")));
         }
-        inside
+        (inside, vec![])
     } else {
         distinct(&p.children)?;
         for c in &p.children {
@@ -192,7 +201,11 @@ pub(crate) fn unpack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Unpack) -> Result<Ef
                 return Err(reject(NOT_IN_CONTAINER, format!("{c} is not in {parent}")));
             }
         }
-        p.children.clone()
+        let left = inside
+            .into_iter()
+            .filter(|c| !p.children.contains(c))
+            .collect();
+        (p.children.clone(), left)
     };
     for c in &out {
         if let Some(mut u) = state::unit(t, c) {
@@ -200,8 +213,8 @@ pub(crate) fn unpack(t: &mut impl Tables, cx: &Ctx<'_>, p: &Unpack) -> Result<Ef
             u.holder = cx.org.clone();
             state::put_unit(t, c, &u);
         }
-        t.delete(state::child_key(&p.parent, Some(c)));
     }
+    state::put_children(t, &p.parent, left);
     Ok(indexed(std::iter::once(&parent).chain(&out)))
 }
 

@@ -58,21 +58,20 @@ pub(crate) fn dispense(
     }
     for (c, mut u) in codes.iter().zip(units) {
         u.status = Status::Dispensed;
+        u.dispense = Some(dispense_record(cx, "dispense"));
         state::put_unit(t, c, &u);
-        record_dispense(t, cx, c, "dispense");
     }
     Ok(indexed(codes))
 }
 
-/// Remembers which event put the item into a patient, for claims.
-fn record_dispense(t: &mut impl Tables, cx: &Ctx<'_>, code: &Code, kind: &str) {
-    let record = state::DispenseRecord {
+/// Which event put the item into a patient, for claims.
+fn dispense_record(cx: &Ctx<'_>, kind: &str) -> state::DispenseRecord {
+    state::DispenseRecord {
         event: cx.id,
         kind: kind.into(),
         org: cx.org.clone(),
         time: cx.time,
-    };
-    t.put(state::dispensed_key(code), record.encode());
+    }
 }
 
 pub(crate) fn decommission(
@@ -291,7 +290,7 @@ pub(crate) fn device(
     };
     u.parent = None;
     if matches!(u.status, Status::Implanted { .. }) {
-        record_dispense(t, cx, code, "implant");
+        u.dispense = Some(dispense_record(cx, "implant"));
     }
     state::put_unit(t, code, &u);
     Ok(indexed([code]))

@@ -50,15 +50,9 @@ fn check_scope(p: &Recall) -> Result<(), Rejection> {
 pub(crate) fn affected(t: &impl Tables, p: &Recall) -> Result<Vec<Code>, Rejection> {
     let mut out = Vec::new();
     for lot in &p.lots {
-        let prefix = state::lot_key(&p.gtin, lot, None);
         let before = out.len();
-        for (k, _) in t.scan(&prefix, usize::MAX) {
-            let serial = std::str::from_utf8(&k[prefix.len()..])
-                .ok()
-                .and_then(|s| scanners::Serial::new(s).ok());
-            if let Some(serial) = serial {
-                out.push(Code::item(p.gtin.clone(), serial));
-            }
+        for serial in state::lot_serials(t, &p.gtin, lot) {
+            out.push(Code::item(p.gtin.clone(), serial));
         }
         if out.len() == before {
             return Err(reject(

@@ -515,3 +515,37 @@ fn ingest_one(args: &IngestArgs, workload: Workload, data_dir: &Path) -> Result<
         "fresh_store": fresh,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small run of each workload `bench ingest --workload both` measures: what it
+    /// generates is valid (nothing refused) and all of it is committed. The figures
+    /// themselves are not checked here; they are for benchmarks.
+    #[test]
+    fn each_ingest_workload_commits_all_it_generates() {
+        for workload in [Workload::Anchor, Workload::Trace] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let args = IngestArgs {
+                events: 270,
+                data_dir: dir.path().join("peer"),
+                actors: 2,
+                batch: 10,
+                threads: Some(1),
+                in_flight: 2,
+                rate: None,
+                store: StoreKind::Sqlite,
+                database_url: None,
+                schema: None,
+                workload,
+            };
+            let out = ingest_one(&args, workload, &args.data_dir).expect("bench ingest");
+            assert_eq!(out["workload"], workload.name(), "{out}");
+            assert_eq!(out["refused"], 0, "{out}");
+            let events = out["events"].as_u64().expect("events");
+            assert!(events >= 270, "{out}");
+            assert!(out["store_bytes"].as_u64().is_some_and(|b| b > 0), "{out}");
+        }
+    }
+}

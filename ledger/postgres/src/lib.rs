@@ -70,7 +70,11 @@ fn connect_options(url: &str, schema: Option<&str>) -> Result<PgConnectOptions, 
         .map_err(|e| StoreError::Backend(format!("bad database URL: {e}")))?
         .application_name("pedigree")
         // Server notices ("already exists, skipping") are not news to a peer's log.
-        .options([("client_min_messages", "warning")]);
+        .options([("client_min_messages", "warning")])
+        // The range joins of proof reads are estimated at many rows on a long chain, which
+        // passes the JIT threshold: the server then compiled each provenance query (8-30 ms
+        // at 200,000 events, growing with the chain) to run a few index lookups.
+        .options([("jit", "off")]);
     if let Some(schema) = schema {
         check_schema_name(schema)?;
         options = options.options([("search_path", schema)]);
@@ -663,9 +667,13 @@ impl Store for PgStore {
     }
 
     fn events_by_id_key(&self, id_key: i64) -> Result<Vec<LocatedEvent>, StoreError> {
+        // The position in the block comes from a subquery per row rather than a join: with
+        // a join the planner may hash every block (a scan of the whole table per call), and
+        // does until statistics catch up with a growing chain.
         self.fetch_all(
-            "SELECT e.seq, e.body, e.signature, e.result, e.id_key, e.height, e.seq - b.first_seq
-             FROM events e JOIN blocks b ON b.height = e.height WHERE e.id_key = $1 ORDER BY e.seq",
+            "SELECT e.seq, e.body, e.signature, e.result, e.id_key, e.height,
+                    e.seq - (SELECT b.first_seq FROM blocks b WHERE b.height = e.height)
+             FROM events e WHERE e.id_key = $1 ORDER BY e.seq",
             move |q| q.bind(id_key),
             located,
         )
@@ -676,9 +684,11 @@ impl Store for PgStore {
         index_key: i64,
         limit: usize,
     ) -> Result<Vec<LocatedEvent>, StoreError> {
+        // As in `events_by_id_key`: a block lookup per row found, never a scan of blocks.
         self.fetch_all(
-            "SELECT e.seq, e.body, e.signature, e.result, e.id_key, e.height, e.seq - b.first_seq
-             FROM item_index i JOIN events e ON e.seq = i.seq JOIN blocks b ON b.height = e.height
+            "SELECT e.seq, e.body, e.signature, e.result, e.id_key, e.height,
+                    e.seq - (SELECT b.first_seq FROM blocks b WHERE b.height = e.height)
+             FROM item_index i JOIN events e ON e.seq = i.seq
              WHERE i.key = $1 ORDER BY i.seq LIMIT $2",
             move |q| q.bind(index_key).bind(sql_limit(limit)),
             located,
@@ -733,10 +743,14 @@ impl Store for PgStore {
             .collect();
         let asked: Vec<i64> = (0..positions.len() as i64).collect();
         let bound_starts = starts.clone();
-        // One round trip for every position: each joined to its block and its chunk.
+        // One round trip for every position: each joined to its block and its chunk. The
+        // block's Merkle nodes (kilobytes) come with the chunk's first event only, the row
+        // that opens the position below, not again with each of its events.
         let rows = self.bridge.run(async move {
             sqlx::query_as::<_, (i64, Vec<u8>, i64, Option<Vec<u8>>, Option<Vec<u8>>)>(
-                "SELECT w.n, b.header, b.event_count, b.tree, e.body
+                "SELECT w.n, b.header, b.event_count,
+                        CASE WHEN e.seq IS NULL OR e.seq = b.first_seq + w.start THEN b.tree END,
+                        e.body
                  FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS w(n, height, start)
                  JOIN blocks b ON b.height = w.height
                  LEFT JOIN events e

@@ -150,16 +150,13 @@ fn build() -> Bench {
             (Some(tmp), path)
         }
     };
-    let sqlite = pg
-        .is_none()
-        .then(|| Arc::new(SqliteStore::open(&path).expect("store")));
-    let store: Arc<dyn Store> = match (&pg, &sqlite) {
-        (Some(pg), _) => pg.clone(),
-        (None, Some(sqlite)) => {
+    let (store, sqlite): (Arc<dyn Store>, _) = match &pg {
+        Some(pg) => (pg.clone(), None),
+        None => {
             println!("store: SQLite, {}", path.display());
-            sqlite.clone()
+            let sqlite = Arc::new(SqliteStore::open(&path).expect("store"));
+            (sqlite.clone(), Some(sqlite))
         }
-        (None, None) => unreachable!("one store or the other"),
     };
     let ledger = Arc::new(Ledger::init(store, modules(), d.genesis(T0)).expect("init"));
     let peer = &d.consortium.peers[0];
@@ -243,7 +240,7 @@ fn picks(b: &Bench) -> Vec<String> {
 fn benches(c: &mut Criterion) {
     let b = build();
     let picks = picks(&b);
-    let pick = |_: &Bench, i: usize| picks[i % picks.len()].as_str();
+    let pick = |i: usize| picks[i % picks.len()].as_str();
     let pharmacy = OrgId::new("city-pharmacy").expect("org");
     let now = T0 + 86_400_000;
     let sample = |f: &dyn Fn(usize)| -> Vec<Duration> {
@@ -256,22 +253,22 @@ fn benches(c: &mut Criterion) {
             .collect()
     };
     let v = sample(&|i| {
-        let r = verify(&b.ledger, pick(&b, i), &pharmacy, now).expect("verify");
+        let r = verify(&b.ledger, pick(i), &pharmacy, now).expect("verify");
         assert_eq!(r.verdict, Verdict::AlreadyDispensed);
     });
     percentiles(&format!("verify ({} events)", b.events), v);
     let p = sample(&|i| {
-        let p = provenance(&b.ledger, pick(&b, i)).expect("provenance");
+        let p = provenance(&b.ledger, pick(i)).expect("provenance");
         assert!(p.events.len() >= 6);
     });
     percentiles(&format!("provenance, cold ({} events)", b.events), p);
     let cache = BlockCache::new(100_000);
     let p = sample(&|i| {
-        let p = provenance_cached(&b.ledger, pick(&b, i), &cache).expect("provenance");
+        let p = provenance_cached(&b.ledger, pick(i), &cache).expect("provenance");
         assert!(p.events.len() >= 6);
     });
     percentiles(&format!("provenance, block cache ({} events)", b.events), p);
-    let scan = format!("https://id.gs1.org{}", digital_link_path(pick(&b, 3)));
+    let scan = format!("https://id.gs1.org{}", digital_link_path(pick(3)));
     let r = verify(&b.ledger, &scan, &pharmacy, now).expect("verify");
     assert_eq!(r.verdict, Verdict::AlreadyDispensed, "{scan}");
 
@@ -280,7 +277,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("verify", |bench| {
         bench.iter(|| {
             i += 1;
-            black_box(verify(&b.ledger, pick(&b, i), &pharmacy, now).expect("verify"))
+            black_box(verify(&b.ledger, pick(i), &pharmacy, now).expect("verify"))
         })
     });
     g.bench_function("verify_digital_link", |bench| {
@@ -289,13 +286,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("provenance", |bench| {
         bench.iter(|| {
             i += 1;
-            black_box(provenance(&b.ledger, pick(&b, i)).expect("provenance"))
+            black_box(provenance(&b.ledger, pick(i)).expect("provenance"))
         })
     });
     g.bench_function("provenance_block_cache", |bench| {
         bench.iter(|| {
             i += 1;
-            black_box(provenance_cached(&b.ledger, pick(&b, i), &cache).expect("provenance"))
+            black_box(provenance_cached(&b.ledger, pick(i), &cache).expect("provenance"))
         })
     });
     g.finish();

@@ -303,11 +303,8 @@ pub fn put_lot_commission(
     event: &EventId,
     serials: &[Serial],
 ) {
-    let mut out = Vec::with_capacity(serials.iter().map(|s| s.as_str().len() + 1).sum());
-    for s in serials {
-        out.push(u8::try_from(s.as_str().len()).expect("a serial is at most 20 characters"));
-        out.extend_from_slice(s.as_str().as_bytes());
-    }
+    let mut out = Vec::new();
+    push_list(&mut out, serials.iter().map(|s| s.as_str().as_bytes()));
     t.put(lot_commission_key(gtin, lot, Some(event)), out);
 }
 
@@ -325,19 +322,12 @@ pub fn lot_serials(t: &impl Tables, gtin: &Gtin, lot: &Lot) -> Vec<Serial> {
         }
     }
     for (_, v) in t.scan(&lot_commission_key(gtin, lot, None), usize::MAX) {
-        let mut rest = v.as_slice();
-        while let Some((&len, more)) = rest.split_first() {
-            let Some((text, more)) = more.split_at_checked(usize::from(len)) else {
-                break;
-            };
-            if let Some(s) = std::str::from_utf8(text)
+        let (items, _) = list_items(&v);
+        out.extend(items.into_iter().filter_map(|text| {
+            std::str::from_utf8(text)
                 .ok()
                 .and_then(|s| Serial::new(s).ok())
-            {
-                out.push(s);
-            }
-            rest = more;
-        }
+        }));
     }
     out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     out.dedup();
@@ -642,12 +632,8 @@ pub fn put_children(t: &mut impl Tables, parent: &Sscc, mut list: Vec<Code>) {
         t.delete(children_key(parent));
         return;
     }
-    let mut out = Vec::with_capacity(1 + text.iter().map(|c| c.len() + 1).sum::<usize>());
-    out.push(CHILDREN_VERSION);
-    for c in &text {
-        out.push(u8::try_from(c.len()).expect("a code's text is short"));
-        out.extend_from_slice(c);
-    }
+    let mut out = vec![CHILDREN_VERSION];
+    push_list(&mut out, text.iter().map(Vec::as_slice));
     t.put(children_key(parent), out);
 }
 
@@ -657,18 +643,40 @@ const CHILDREN_VERSION: u8 = 1;
 /// Reads [`put_children`]'s form: the version byte, then each code's text form after its
 /// length byte.
 fn decode_children(bytes: &[u8]) -> Option<Vec<Code>> {
-    let (&version, mut rest) = bytes.split_first()?;
+    let (&version, rest) = bytes.split_first()?;
     if version != CHILDREN_VERSION {
         return None;
     }
-    let mut out = Vec::new();
-    while let Some((&len, more)) = rest.split_first() {
-        let (text, more) = more.split_at_checked(usize::from(len))?;
+    let (items, whole) = list_items(rest);
+    if !whole {
+        return None;
+    }
+    items
+        .into_iter()
         // this module's own write of codes it had checked (see `Code::from_stored`)
-        out.push(Code::from_stored(std::str::from_utf8(text).ok()?)?);
+        .map(|text| Code::from_stored(std::str::from_utf8(text).ok()?))
+        .collect()
+}
+
+/// Appends each item as a length byte and its bytes (serials and codes: short by rule).
+fn push_list<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a [u8]>) {
+    for item in items {
+        out.push(u8::try_from(item.len()).expect("a serial or code is short"));
+        out.extend_from_slice(item);
+    }
+}
+
+/// The items [`push_list`] wrote, and whether the bytes ended where an item did.
+fn list_items(mut rest: &[u8]) -> (Vec<&[u8]>, bool) {
+    let mut items = Vec::new();
+    while let Some((&len, more)) = rest.split_first() {
+        let Some((item, more)) = more.split_at_checked(usize::from(len)) else {
+            return (items, false);
+        };
+        items.push(item);
         rest = more;
     }
-    Some(out)
+    (items, true)
 }
 
 /// Every unit inside `code` (not `code` itself), depth first.

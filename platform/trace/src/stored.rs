@@ -5,11 +5,11 @@
 //!
 //! Layout: version byte `1`, flags (quarantined, parent, lot, expiry, dispense), holder,
 //! status, then the parent SSCC, lot and expiry when flagged, and last the dispense record
-//! when flagged (a length byte, then [`DispenseRecord::encode`]'s form). Strings are a length byte and
-//! UTF-8; the expiry is year (2 bytes, big-endian), month, day. A status is a tag byte
-//! and its fields; a decommissioned status carries the status before it. The encoding is
-//! a function of the value alone, so every peer writes the same bytes. Values that start
-//! with `{` are read as the JSON of earlier versions.
+//! when flagged (a length byte, then [`DispenseRecord::encode`]'s form). Strings are a
+//! length byte and UTF-8; the expiry is year (2 bytes, big-endian), month, day. A status
+//! is a tag byte and its fields; a decommissioned status carries the status before it. The
+//! encoding is a function of the value alone, so every peer writes the same bytes. Values
+//! that start with `{` are read as the JSON of earlier versions.
 
 use crate::code::PatientRef;
 use crate::events::Reason;
